@@ -1,0 +1,102 @@
+import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifySchemaValidationError } from 'fastify/types/schema';
+import { DeriveService, KeyService } from '@tsp/key-service';
+import type { Logger, ProxyMetrics } from '@tsp/observability';
+import { buildRequestSchemas, describeAjvError, ErrorCode, SchemaLimits, TspError } from '@tsp/tsp-protocol';
+import { ApiKeyAuth } from './api-key-auth';
+import type { EventRecorder } from './event-recorder';
+import { RequestMetrics } from './request-metrics';
+import { registerDocumentRoutes } from './routes/document-routes';
+import { registerDeriveRoute } from './routes/derive-route';
+import { registerEventRoutes } from './routes/event-routes';
+
+export interface ApiDeps {
+  keys: KeyService;
+  derive: DeriveService;
+  events: EventRecorder;
+  auth: ApiKeyAuth;
+  metrics: ProxyMetrics;
+  logger: Logger;
+  limits: SchemaLimits & { maxBodyBytes: number };
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Metrics label of the route. */
+    metricsRoute?: string;
+  }
+  interface FastifyRequest {
+    /** TSP error code of the answer (0 = success), for metrics. */
+    tspCode: number;
+  }
+}
+
+/**
+ * Builds the API server (not listening). Routes are registered explicitly; every error leaves
+ * as `{"code", "message"}` with the status of the code.
+ */
+export function buildApiServer(deps: ApiDeps): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: deps.limits.maxBodyBytes,
+    // Two clients concatenate a user's trailing slash: //api/1/...
+    routerOptions: { ignoreDuplicateSlashes: true },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, useDefaults: false } },
+    schemaErrorFormatter: (errors: FastifySchemaValidationError[]) =>
+      new TspError(ErrorCode.InvalidRequestBody, `Invalid request body: ${errors.map((e) => describeAjvError(e as never)).join('; ')}`),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.decorateRequest('tspCode', 0);
+
+  const requestMetrics = new RequestMetrics(deps.metrics);
+  app.addHook('onRequest', (req, reply, done) => {
+    if (!deps.auth.check(req.headers.authorization)) {
+      sendError(req, reply, new TspError(ErrorCode.UnauthorizedRequest, 'Authorization header must be "cmk <API key>" with a valid API key'));
+      return;
+    }
+    requestMetrics.client(req.headers['x-icl-tsc-language'], req.headers['x-icl-tsc-version']);
+    done();
+  });
+  app.addHook('onResponse', (req, reply, done) => {
+    requestMetrics.observe(req.routeOptions.config.metricsRoute ?? 'unknown', reply.statusCode, req.tspCode, reply.elapsedTime / 1000);
+    done();
+  });
+
+  app.setErrorHandler((err: FastifyError | TspError, req, reply) => {
+    sendError(req, reply, toTspError(err, deps.logger));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    sendError(req, reply, new TspError(ErrorCode.UnknownError, `Unknown route ${req.method} ${req.url.split('?')[0]}`, 404));
+  });
+
+  const schemas = buildRequestSchemas(deps.limits);
+  registerDocumentRoutes(app, schemas, deps);
+  registerDeriveRoute(app, schemas, deps);
+  registerEventRoutes(app, schemas, deps);
+  return app;
+}
+
+function sendError(req: FastifyRequest, reply: FastifyReply, e: TspError): void {
+  req.tspCode = e.code;
+  void reply.code(e.httpStatus).type('application/json').send(JSON.stringify(e.toBody()));
+}
+
+const CLIENT_ERRORS: Record<string, [string, number]> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: ['Request body is not valid JSON', 400],
+  FST_ERR_CTP_EMPTY_JSON_BODY: ['Request body is empty; a JSON object is required', 400],
+  FST_ERR_CTP_BODY_TOO_LARGE: ['Request body is larger than the configured limit (TSP_MAX_BODY_BYTES)', 413],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ['Content-Type must be application/json', 415],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['Content-Length does not match the body', 400],
+};
+
+function toTspError(err: FastifyError | TspError, logger: Logger): TspError {
+  if (err instanceof TspError) return err;
+  const known = err.code !== undefined ? CLIENT_ERRORS[err.code] : undefined;
+  if (known !== undefined) return new TspError(ErrorCode.InvalidRequestBody, known[0], known[1]);
+  if (err instanceof SyntaxError || err.statusCode === 400) {
+    return new TspError(ErrorCode.InvalidRequestBody, 'Request body is not valid JSON');
+  }
+  logger.error('unexpected error in request', { errorName: err.name, errorCode: err.code });
+  return new TspError(ErrorCode.UnknownError, 'Unexpected error in the Tenant Security Proxy');
+}

@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { parseEnvFile } from '@tsp/config-crypto';
+import { createLogger } from '@tsp/observability';
+import { parseProxyConfig } from './proxy-config';
+import { createProxyRuntime } from './proxy-runtime';
+
+/**
+ * The only place that reads configuration: TSP_SERVICE_ACCOUNT_FILE (optional env file), then
+ * the environment, which wins. Exits non-zero with a clear message when anything is wrong.
+ */
+async function main(): Promise<void> {
+  const fileVars: Record<string, string> = {};
+  const saFile = process.env['TSP_SERVICE_ACCOUNT_FILE'];
+  if (saFile !== undefined && saFile !== '') {
+    try {
+      Object.assign(fileVars, parseEnvFile(readFileSync(saFile, 'utf8')));
+    } catch (e) {
+      throw new Error(`TSP_SERVICE_ACCOUNT_FILE ${saFile}: ${(e as Error).message}`);
+    }
+  }
+  const config = parseProxyConfig({ ...fileVars, ...process.env });
+  const logger = createLogger({ level: config.logLevel, service: 'tsp-proxy' });
+  const runtime = createProxyRuntime(config, logger);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    const force = setTimeout(() => {
+      logger.error('graceful shutdown timed out; exiting', { timeoutMs: config.shutdownTimeoutMs });
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    runtime.shutdown().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        logger.error('shutdown failed', { error: (e as Error).message });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  try {
+    const { apiPort, healthPort } = await runtime.start();
+    logger.info('proxy serving', { host: config.host, apiPort, healthPort, serviceConfigId: config.serviceConfigId });
+  } catch (e) {
+    logger.error('proxy failed to start', { error: (e as Error).message });
+    await runtime.shutdown().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`tsp-proxy: ${(e as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,149 @@
+import type { FastifyInstance } from 'fastify';
+import { ConfigLoader, createConfigSource, LoadedConfig } from '@tsp/broker-client';
+import { decodePrivateKey, decodePublicKey } from '@tsp/config-crypto';
+import { EventChannel, EventQueue, NullEventChannel, StreamEventChannel } from '@tsp/events';
+import { KmsProviderRegistry } from '@tsp/kms-core';
+import { localKmsFactory } from '@tsp/kms-local';
+import {
+  buildTenantRegistry,
+  DeriveService,
+  KeyService,
+  LeaseManager,
+  RandomPool,
+  ReadOnlySecretSource,
+} from '@tsp/key-service';
+import { Logger, ProxyMetrics } from '@tsp/observability';
+import { ApiKeyAuth } from './api-key-auth';
+import { buildApiServer } from './app';
+import { EventRecorder } from './event-recorder';
+import { buildHealthServer } from './health-server';
+import { Lifecycle } from './lifecycle';
+import type { ProxyConfig } from './proxy-config';
+
+export interface ProxyRuntime {
+  api: FastifyInstance;
+  health: FastifyInstance;
+  lifecycle: Lifecycle;
+  loader: ConfigLoader;
+  queue: EventQueue;
+  start(): Promise<{ apiPort: number; healthPort: number }>;
+  shutdown(): Promise<void>;
+}
+
+/** Wires the proxy together from validated config. Nothing here reads env or files. */
+export function createProxyRuntime(config: ProxyConfig, logger: Logger, eventStream?: NodeJS.WritableStream): ProxyRuntime {
+  const metrics = new ProxyMetrics();
+  const lifecycle = new Lifecycle();
+
+  const providers = new KmsProviderRegistry().register(localKmsFactory);
+  const pool = new RandomPool();
+  const leases = new LeaseManager(pool, {
+    cacheSize: config.leasedKeyCacheSize,
+    cacheTtlMs: config.leasedKeyCacheTtlSeconds * 1000,
+    onCache: (result) => metrics.leasedKeyCache.inc({ result }),
+  });
+  const keys = new KeyService({
+    pool,
+    leases,
+    kmsTimeoutMs: config.kmsTimeoutMs,
+    batchKmsConcurrency: config.batchKmsConcurrency,
+    observer: {
+      kmsCall(provider, operation, ok, seconds) {
+        metrics.kmsCalls.inc({ provider, operation, outcome: ok ? 'ok' : 'error' });
+        metrics.kmsLatency.observe({ provider, operation }, seconds);
+      },
+    },
+  });
+
+  const source = createConfigSource(
+    config.configUrl,
+    config.serviceConfigId,
+    decodePrivateKey(config.signingKey, 'ed25519', 'TSP_SA_SIGNING_KEY'),
+    'TSP_CONFIG_URL',
+  );
+  const derive = new DeriveService(
+    keys,
+    new ReadOnlySecretSource(`the config source ${source.description} cannot create tenant secrets: add the secret to the config document (tsp-admin) or serve configs from a broker`),
+    { cacheSize: config.leasedKeyCacheSize, cacheTtlMs: config.leasedKeyCacheTtlSeconds * 1000 },
+  );
+
+  const apply = (loaded: LoadedConfig): void => {
+    const registry = buildTenantRegistry(loaded.tenants, providers, loaded.sequence, keys.getRegistry());
+    keys.setRegistry(registry);
+    derive.clearCache();
+    metrics.configTenants.set({ state: 'valid' }, registry.tenants.size);
+    metrics.configTenants.set({ state: 'invalid' }, registry.invalid.size);
+    metrics.configSequence.set(loaded.sequence);
+    for (const [tenantId, problems] of registry.invalid) logger.warn('tenant config rejected', { tenantId, problems });
+    logger.info('config applied', { sequence: loaded.sequence, tenants: registry.tenants.size, invalidTenants: registry.invalid.size });
+  };
+  const loader = new ConfigLoader({
+    source,
+    serviceAccountId: config.serviceConfigId,
+    brokerPublicKey: decodePublicKey(config.brokerPublicKey, 'ed25519', 'TSP_BROKER_PUBLIC_KEY'),
+    encryptionKey: decodePrivateKey(config.encryptionKey, 'x25519', 'TSP_SA_ENCRYPTION_KEY'),
+    fetchTimeoutMs: config.configFetchTimeoutSeconds * 1000,
+    apply,
+    onRefresh(outcome, error) {
+      metrics.configRefreshes.inc({ outcome });
+      if (outcome !== 'failed') metrics.configLastSuccess.set(Date.now() / 1000);
+      else logger.error('config refresh failed; keeping the last good config', { error });
+    },
+  });
+
+  const channel: EventChannel = config.eventOutput === 'none' ? new NullEventChannel() : new StreamEventChannel(eventStream);
+  const queue = new EventQueue(channel, {
+    capacity: config.eventQueueSize,
+    maxBatch: 1000,
+    flushIntervalMs: 100,
+    onDepth: (d) => metrics.eventQueueDepth.set(d),
+    onDrop: (n) => metrics.eventsDropped.inc(n),
+    onSendError: (err) => logger.warn('event channel send failed; will retry', { error: err instanceof Error ? err.message : String(err) }),
+  });
+  const events = new EventRecorder(queue, (category) => metrics.eventsEnqueued.inc({ category }));
+
+  const api = buildApiServer({
+    keys,
+    derive,
+    events,
+    auth: new ApiKeyAuth(config.apiKeys),
+    metrics,
+    logger,
+    limits: { maxBatchSize: config.maxBatchSize, maxIdLength: 512, maxBodyBytes: config.maxBodyBytes },
+  });
+  const health = buildHealthServer({
+    lifecycle,
+    registry: metrics.registry,
+    configStatus: () => loader.status(),
+    eventStatus: () => ({ queueDepth: queue.depth, dropped: queue.droppedCount }),
+  });
+
+  return {
+    api,
+    health,
+    lifecycle,
+    loader,
+    queue,
+    async start() {
+      await health.listen({ host: config.host, port: config.healthPort });
+      await loader.loadInitial();
+      loader.start(config.configRefreshSeconds * 1000);
+      queue.start();
+      await api.listen({ host: config.host, port: config.port });
+      lifecycle.state = 'serving';
+      return { apiPort: portOf(api), healthPort: portOf(health) };
+    },
+    async shutdown() {
+      lifecycle.state = 'shutting-down';
+      loader.stop();
+      await api.close();
+      await queue.close();
+      await health.close();
+    },
+  };
+}
+
+function portOf(app: FastifyInstance): number {
+  const a = app.server.address();
+  return typeof a === 'object' && a !== null ? a.port : 0;
+}

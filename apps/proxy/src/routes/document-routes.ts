@@ -1,0 +1,140 @@
+import type { FastifyInstance } from 'fastify';
+import { asTspError, BatchResult, UnwrapResult, WrapResult } from '@tsp/key-service';
+import {
+  BatchUnwrapRequest,
+  BatchUnwrapResponse,
+  BatchWrapRequest,
+  BatchWrapResponse,
+  ErrorCode,
+  FailureBody,
+  RekeyRequest,
+  RequestSchemas,
+  responseSchemas,
+  UnwrapRequest,
+  UnwrapResponse,
+  WrapRequest,
+  WrapResponse,
+} from '@tsp/tsp-protocol';
+import type { KmsOperation } from '@tsp/events';
+import type { ApiDeps } from '../app';
+
+function b64(u: Uint8Array): string {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64');
+}
+
+/** Encodes a DEK for the response and wipes our copy. */
+function dekOut(dek: Buffer): string {
+  const s = dek.toString('base64');
+  dek.fill(0);
+  return s;
+}
+
+function wrapOut(r: WrapResult): WrapResponse {
+  return { dek: dekOut(r.dek), edek: b64(r.edek) };
+}
+
+function failuresOut(failures: BatchResult<unknown>['failures']): Record<string, FailureBody> {
+  const out: Record<string, FailureBody> = {};
+  for (const [id, e] of failures) out[id] = e.toBody();
+  return out;
+}
+
+/** Records a failed key operation as an event, then lets the error answer the request. */
+function failed(deps: ApiDeps, op: KmsOperation, meta: WrapRequest, e: unknown): never {
+  const err = asTspError(e, ErrorCode.UnknownError);
+  deps.events.kms(op, meta, { failures: 1, errorCode: err.code });
+  throw err;
+}
+
+export function registerDocumentRoutes(app: FastifyInstance, schemas: RequestSchemas, deps: ApiDeps): void {
+  const { keys, events } = deps;
+
+  app.post<{ Body: WrapRequest; Reply: WrapResponse }>(
+    '/api/1/document/wrap',
+    { schema: { body: schemas.wrap, response: { 200: responseSchemas.wrap } }, config: { metricsRoute: 'wrap' } },
+    async (req) => {
+      const body = req.body;
+      try {
+        const r = await keys.wrap(body.tenantId);
+        events.kms('wrap', body, { kmsConfigId: r.config.id, leased: r.leased });
+        return wrapOut(r);
+      } catch (e) {
+        return failed(deps, 'wrap', body, e);
+      }
+    },
+  );
+
+  app.post<{ Body: UnwrapRequest; Reply: UnwrapResponse }>(
+    '/api/1/document/unwrap',
+    { schema: { body: schemas.unwrap, response: { 200: responseSchemas.unwrap } }, config: { metricsRoute: 'unwrap' } },
+    async (req) => {
+      const body = req.body;
+      try {
+        const r = await keys.unwrap(body.tenantId, body.encryptedDocumentKey);
+        events.kms('unwrap', body, { kmsConfigId: r.config.id, leased: r.leased });
+        return { dek: dekOut(r.dek) };
+      } catch (e) {
+        return failed(deps, 'unwrap', body, e);
+      }
+    },
+  );
+
+  app.post<{ Body: BatchWrapRequest; Reply: BatchWrapResponse }>(
+    '/api/1/document/batch-wrap',
+    { schema: { body: schemas.batchWrap, response: { 200: responseSchemas.batchWrap } }, config: { metricsRoute: 'batch-wrap' } },
+    async (req) => {
+      const body = req.body;
+      let r: BatchResult<WrapResult>;
+      try {
+        r = await keys.batchWrap(body.tenantId, body.documentIds);
+      } catch (e) {
+        return failed(deps, 'batchWrap', body, e);
+      }
+      const out: Record<string, WrapResponse> = {};
+      let config: number | undefined;
+      let leased = false;
+      for (const [id, w] of r.keys) {
+        out[id] = wrapOut(w);
+        config = w.config.id;
+        leased = w.leased;
+      }
+      events.kms('batchWrap', body, { kmsConfigId: config, leased, count: body.documentIds.length, failures: r.failures.size });
+      return { keys: out, failures: failuresOut(r.failures) };
+    },
+  );
+
+  app.post<{ Body: BatchUnwrapRequest; Reply: BatchUnwrapResponse }>(
+    '/api/1/document/batch-unwrap',
+    { schema: { body: schemas.batchUnwrap, response: { 200: responseSchemas.batchUnwrap } }, config: { metricsRoute: 'batch-unwrap' } },
+    async (req) => {
+      const body = req.body;
+      let r: BatchResult<UnwrapResult>;
+      try {
+        r = await keys.batchUnwrap(body.tenantId, body.edeks);
+      } catch (e) {
+        return failed(deps, 'batchUnwrap', body, e);
+      }
+      const out: Record<string, UnwrapResponse> = {};
+      for (const [id, u] of r.keys) out[id] = { dek: dekOut(u.dek) };
+      events.kms('batchUnwrap', body, { count: r.keys.size + r.failures.size, failures: r.failures.size });
+      return { keys: out, failures: failuresOut(r.failures) };
+    },
+  );
+
+  app.post<{ Body: RekeyRequest; Reply: WrapResponse }>(
+    '/api/1/document/rekey',
+    { schema: { body: schemas.rekey, response: { 200: responseSchemas.rekey } }, config: { metricsRoute: 'rekey' } },
+    async (req) => {
+      const body = req.body;
+      try {
+        const r = await keys.rekey(body.tenantId, body.encryptedDocumentKey, body.newTenantId);
+        // Both tenants see the key move: the source (its key left) and the target (it received one).
+        events.kms('rekey', body, { otherTenantId: body.newTenantId });
+        events.kms('rekey', body, { kmsConfigId: r.config.id, leased: r.leased, otherTenantId: body.tenantId }, body.newTenantId);
+        return wrapOut(r);
+      } catch (e) {
+        return failed(deps, 'rekey', body, e);
+      }
+    },
+  );
+}

@@ -1,0 +1,141 @@
+import type { KeyObject } from 'node:crypto';
+import {
+  DocumentPayload,
+  openTenants,
+  OpenedTenant,
+  verifyConfigDocument,
+} from '@tsp/config-crypto';
+import type { ConfigSource } from './config-source';
+
+export interface LoadedConfig {
+  sequence: number;
+  issuedAt: string;
+  tenants: OpenedTenant[];
+}
+
+export interface ConfigStatus {
+  sequence: number;
+  lastSuccessAt: number | undefined;
+  lastAttemptAt: number | undefined;
+  lastError: string | undefined;
+  consecutiveFailures: number;
+  tenants: number;
+  invalidTenants: number;
+}
+
+export interface ConfigLoaderOptions {
+  source: ConfigSource;
+  serviceAccountId: string;
+  brokerPublicKey: KeyObject;
+  /** The service account's X25519 key that opens sealed tenant parts. */
+  encryptionKey: KeyObject;
+  fetchTimeoutMs: number;
+  /** Applies a new config; must be atomic from the point of view of requests. */
+  apply(config: LoadedConfig): void;
+  onRefresh?(outcome: 'updated' | 'unchanged' | 'failed', error?: string): void;
+}
+
+/** Tenants opened per slice before yielding to the event loop, so requests keep flowing. */
+const OPEN_SLICE = 500;
+
+/**
+ * Fetches, verifies, opens and applies the config document, at startup and on a timer.
+ * At startup any failure is thrown (fatal); later a failure keeps the last good config and is
+ * reported through status() and onRefresh. A document with a lower sequence than the one held
+ * is refused (no rollback by replaying an old document).
+ */
+export class ConfigLoader {
+  private etag: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private readonly state: ConfigStatus = {
+    sequence: 0, lastSuccessAt: undefined, lastAttemptAt: undefined, lastError: undefined,
+    consecutiveFailures: 0, tenants: 0, invalidTenants: 0,
+  };
+
+  constructor(private readonly opts: ConfigLoaderOptions) {}
+
+  status(): Readonly<ConfigStatus> {
+    return { ...this.state };
+  }
+
+  /** Startup load: throws with a clear message when the document cannot be had or trusted. */
+  async loadInitial(): Promise<void> {
+    await this.refreshOnce(true);
+  }
+
+  /** Starts periodic refresh. */
+  start(intervalMs: number): void {
+    this.stop();
+    this.timer = setInterval(() => void this.refresh(), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One refresh now (joins one already running). Never throws. */
+  refresh(): Promise<void> {
+    this.running ??= this.refreshOnce(false)
+      .catch(() => undefined)
+      .finally(() => {
+        this.running = undefined;
+      });
+    return this.running;
+  }
+
+  private async refreshOnce(initial: boolean): Promise<void> {
+    this.state.lastAttemptAt = Date.now();
+    try {
+      const fetched = await this.opts.source.fetch(this.etag, AbortSignal.timeout(this.opts.fetchTimeoutMs));
+      if (!fetched.changed) {
+        this.succeeded();
+        this.opts.onRefresh?.('unchanged');
+        return;
+      }
+      const payload = verifyConfigDocument(fetched.text, this.opts.brokerPublicKey, this.opts.serviceAccountId);
+      if (payload.sequence < this.state.sequence) {
+        throw new Error(`config document sequence ${payload.sequence} is older than the loaded ${this.state.sequence}`);
+      }
+      const tenants = await openInSlices(payload, this.opts.encryptionKey);
+      this.opts.apply({ sequence: payload.sequence, issuedAt: payload.issuedAt, tenants });
+      this.etag = fetched.etag;
+      this.state.sequence = payload.sequence;
+      this.state.tenants = tenants.length;
+      this.state.invalidTenants = tenants.filter((t) => !t.ok).length;
+      this.succeeded();
+      this.opts.onRefresh?.('updated');
+    } catch (e) {
+      const message = describe(e, this.opts.source.description);
+      this.state.lastError = message;
+      this.state.consecutiveFailures++;
+      this.opts.onRefresh?.('failed', message);
+      if (initial) throw new Error(message);
+      throw e;
+    }
+  }
+
+  private succeeded(): void {
+    this.state.lastSuccessAt = Date.now();
+    this.state.lastError = undefined;
+    this.state.consecutiveFailures = 0;
+  }
+}
+
+async function openInSlices(payload: DocumentPayload, key: KeyObject): Promise<OpenedTenant[]> {
+  const entries = Object.entries(payload.tenants);
+  const out: OpenedTenant[] = [];
+  for (let i = 0; i < entries.length; i += OPEN_SLICE) {
+    const slice = { ...payload, tenants: Object.fromEntries(entries.slice(i, i + OPEN_SLICE)) };
+    out.push(...openTenants(slice, key));
+    if (i + OPEN_SLICE < entries.length) await new Promise<void>((r) => setImmediate(r));
+  }
+  return out;
+}
+
+function describe(e: unknown, source: string): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return `config from ${source}: ${msg}`;
+}

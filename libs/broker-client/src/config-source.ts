@@ -1,0 +1,81 @@
+import { createHash, KeyObject, sign } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import axios, { AxiosInstance } from 'axios';
+
+export type FetchResult = { changed: false } | { changed: true; text: string; etag: string | undefined };
+
+/** Where the signed config document comes from. */
+export interface ConfigSource {
+  /** For logs and errors: the URL without credentials. */
+  readonly description: string;
+  /** Whether this source can create tenant secrets on demand (a broker can; a file cannot). */
+  readonly writable: boolean;
+  fetch(previousEtag: string | undefined, signal: AbortSignal): Promise<FetchResult>;
+}
+
+/** `file://` source: the document on disk; the ETag is a hash of its bytes. */
+export class FileConfigSource implements ConfigSource {
+  readonly writable = false;
+  readonly description: string;
+  private readonly path: string;
+
+  constructor(url: URL) {
+    this.path = fileURLToPath(url);
+    this.description = url.href;
+  }
+
+  async fetch(previousEtag: string | undefined, signal: AbortSignal): Promise<FetchResult> {
+    const bytes = await readFile(this.path, { signal });
+    const etag = createHash('sha256').update(bytes).digest('base64');
+    if (etag === previousEtag) return { changed: false };
+    return { changed: true, text: bytes.toString('utf8'), etag };
+  }
+}
+
+/**
+ * `http(s)://` source: GET with If-None-Match; each request carries a signature by the service
+ * account's Ed25519 key over method, path and time, so a broker can authenticate it and bound
+ * replays: `Authorization: TSP-SA id=<id>,ts=<unix seconds>,sig=<base64>` with
+ * sig = Ed25519("GET\n" + path + "\n" + ts).
+ */
+export class HttpConfigSource implements ConfigSource {
+  readonly writable = false;
+  readonly description: string;
+  private readonly http: AxiosInstance;
+
+  constructor(
+    private readonly url: URL,
+    private readonly serviceAccountId: string,
+    private readonly signingKey: KeyObject,
+  ) {
+    this.description = `${url.protocol}//${url.host}${url.pathname}`;
+    this.http = axios.create({ validateStatus: () => true, responseType: 'text', transformResponse: (d: unknown) => d, maxRedirects: 0 });
+  }
+
+  async fetch(previousEtag: string | undefined, signal: AbortSignal): Promise<FetchResult> {
+    const ts = Math.floor(Date.now() / 1000).toString();
+    const path = this.url.pathname + this.url.search;
+    const sig = sign(null, Buffer.from(`GET\n${path}\n${ts}`, 'utf8'), this.signingKey).toString('base64');
+    const headers: Record<string, string> = { authorization: `TSP-SA id=${this.serviceAccountId},ts=${ts},sig=${sig}` };
+    if (previousEtag !== undefined) headers['if-none-match'] = previousEtag;
+    const res = await this.http.get<string>(this.url.href, { headers, signal });
+    if (res.status === 304) return { changed: false };
+    if (res.status !== 200) throw new Error(`config source answered HTTP ${res.status}`);
+    const etag = res.headers['etag'];
+    return { changed: true, text: String(res.data), etag: typeof etag === 'string' ? etag : undefined };
+  }
+}
+
+/** Precondition: the URL is file:, http: or https:; otherwise throws naming the variable. */
+export function createConfigSource(url: string, serviceAccountId: string, signingKey: KeyObject, what: string): ConfigSource {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`${what} is not a URL`);
+  }
+  if (parsed.protocol === 'file:') return new FileConfigSource(parsed);
+  if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return new HttpConfigSource(parsed, serviceAccountId, signingKey);
+  throw new Error(`${what} must be a file://, http:// or https:// URL`);
+}

@@ -1,0 +1,2 @@
+export * from './config-source';
+export * from './config-loader';

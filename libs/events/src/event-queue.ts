@@ -1,0 +1,93 @@
+import type { SecurityEventRecord } from './security-event';
+
+/** Where queued events go in batches. The logdriver channel implements this later. */
+export interface EventChannel {
+  /** Resolves when the batch is handed over; rejects to have it retried. */
+  send(batch: readonly SecurityEventRecord[]): Promise<void>;
+}
+
+export interface EventQueueOptions {
+  capacity: number;
+  /** Most events handed to the channel at once. */
+  maxBatch: number;
+  /** How often the queue is drained when it does not fill a batch, ms. */
+  flushIntervalMs: number;
+  onDepth?: (depth: number) => void;
+  onDrop?: (count: number) => void;
+  onSendError?: (err: unknown) => void;
+}
+
+/**
+ * A bounded in-process queue: `enqueue` never blocks and never allocates beyond the capacity;
+ * when full the event is dropped and counted. A single drain loop hands batches to the channel;
+ * a failed batch is put back in front (up to capacity) and retried at the next tick.
+ */
+export class EventQueue {
+  private buf: SecurityEventRecord[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private draining = false;
+  private dropped = 0;
+
+  constructor(private readonly channel: EventChannel, private readonly opts: EventQueueOptions) {}
+
+  start(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setInterval(() => void this.drain(), this.opts.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  get depth(): number {
+    return this.buf.length;
+  }
+
+  get droppedCount(): number {
+    return this.dropped;
+  }
+
+  /** Returns false when the event was dropped because the queue is full. */
+  enqueue(e: SecurityEventRecord): boolean {
+    if (this.buf.length >= this.opts.capacity) {
+      this.dropped++;
+      this.opts.onDrop?.(1);
+      return false;
+    }
+    this.buf.push(e);
+    if (this.buf.length >= this.opts.maxBatch && !this.draining) setImmediate(() => void this.drain());
+    return true;
+  }
+
+  /** Hands everything queued to the channel, batch by batch. */
+  async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.buf.length > 0) {
+        const batch = this.buf.length <= this.opts.maxBatch ? this.buf : this.buf.slice(0, this.opts.maxBatch);
+        this.buf = batch === this.buf ? [] : this.buf.slice(batch.length);
+        try {
+          await this.channel.send(batch);
+        } catch (err) {
+          this.opts.onSendError?.(err);
+          const room = this.opts.capacity - this.buf.length;
+          const keep = batch.length <= room ? batch : batch.slice(0, room);
+          if (keep.length < batch.length) {
+            this.dropped += batch.length - keep.length;
+            this.opts.onDrop?.(batch.length - keep.length);
+          }
+          this.buf = keep.concat(this.buf);
+          break;
+        }
+      }
+    } finally {
+      this.draining = false;
+      this.opts.onDepth?.(this.buf.length);
+    }
+  }
+
+  /** Stops the timer and drains what is left (graceful shutdown). */
+  async close(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.drain();
+  }
+}

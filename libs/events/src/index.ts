@@ -1,0 +1,3 @@
+export * from './security-event';
+export * from './event-queue';
+export * from './stdout-channel';

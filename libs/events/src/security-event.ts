@@ -1,0 +1,69 @@
+/**
+ * Security events as they leave the proxy. Two categories: `application` (reported by the
+ * vendor's application through `event/security-event`) and `kms` (emitted by the proxy for
+ * every key operation). Names of kms events are listed in KMS_EVENT_NAMES and the README.
+ */
+export const KMS_EVENT_NAMES = {
+  wrap: 'KMS_WRAP_KEY',
+  batchWrap: 'KMS_BATCH_WRAP_KEY',
+  unwrap: 'KMS_UNWRAP_KEY',
+  batchUnwrap: 'KMS_BATCH_UNWRAP_KEY',
+  rekey: 'KMS_REKEY_KEY',
+  derive: 'KMS_DERIVE_KEY',
+  reportOperations: 'KMS_REPORT_OPERATIONS',
+} as const;
+export type KmsOperation = keyof typeof KMS_EVENT_NAMES;
+
+export interface EventIclFields {
+  event: string;
+  requestingId: string;
+  dataLabel?: string;
+  sourceIp?: string;
+  objectId?: string;
+  requestId?: string;
+  /** Unique id of the event, given by the proxy. */
+  tspRayId: string;
+}
+
+/** Outcome detail of a kms event (absent on application events). */
+export interface KmsEventDetail {
+  kmsConfigId?: number;
+  leased?: boolean;
+  /** Documents in the request (batches). */
+  count?: number;
+  /** Documents that failed (batches) or 1 for a failed single operation. */
+  failures?: number;
+  /** TSP error code when the operation failed. */
+  errorCode?: number;
+  /** For rekey: the tenant the key moved to (on the source tenant's event) or from. */
+  otherTenantId?: string;
+}
+
+export interface SecurityEventRecord {
+  category: 'application' | 'kms';
+  tenantId: string;
+  timestampMillis: number;
+  iclFields: EventIclFields;
+  customFields: Record<string, string>;
+  kms?: KmsEventDetail;
+}
+
+/** The reference delivered shape of tsp-api.md: RFC 3339 UTC timestamp, null fields dropped. */
+export interface DeliveredEvent {
+  tenantId: string;
+  timestamp: string;
+  iclFields: EventIclFields;
+  customFields: Record<string, string>;
+  kms?: KmsEventDetail;
+}
+
+export function toDeliveredEvent(e: SecurityEventRecord): DeliveredEvent {
+  const out: DeliveredEvent = {
+    tenantId: e.tenantId,
+    timestamp: new Date(e.timestampMillis).toISOString(),
+    iclFields: e.iclFields,
+    customFields: e.customFields,
+  };
+  if (e.kms !== undefined) out.kms = e.kms;
+  return out;
+}

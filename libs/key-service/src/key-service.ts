@@ -1,0 +1,263 @@
+import { createCipheriv, createDecipheriv, KeyObject } from 'node:crypto';
+import {
+  decodeEdekBase64,
+  encodeEncryptedDeks,
+  EncryptedDek,
+  ErrorCode,
+  TspError,
+} from '@tsp/tsp-protocol';
+import type { LeaseManager } from './lease-manager';
+import type { RandomPool } from './random-pool';
+import { RuntimeKmsConfig, RuntimeTenant, TenantRegistry } from './tenant-registry';
+
+export const DEK_LENGTH = 32;
+const IV_LENGTH = 12;
+const TAG_LENGTH = 16;
+export const NO_CONFIGS_MESSAGE = 'No configurations available for the provided tenant';
+
+export interface WrapResult {
+  dek: Buffer;
+  edek: Uint8Array;
+  config: RuntimeKmsConfig;
+  leased: boolean;
+}
+
+export interface UnwrapResult {
+  dek: Buffer;
+  config: RuntimeKmsConfig;
+  leased: boolean;
+}
+
+export interface BatchResult<T> {
+  keys: Map<string, T>;
+  failures: Map<string, TspError>;
+}
+
+export interface KmsCallObserver {
+  kmsCall(provider: string, operation: 'wrap' | 'unwrap', ok: boolean, seconds: number): void;
+}
+
+export interface KeyServiceOptions {
+  pool: RandomPool;
+  leases: LeaseManager;
+  /** Deadline of one KMS call, ms. */
+  kmsTimeoutMs: number;
+  /** Most KMS calls one batch request makes at once. */
+  batchKmsConcurrency: number;
+  observer?: KmsCallObserver;
+}
+
+/**
+ * Wrap, unwrap, batch and rekey over the current tenant registry. Holds no I/O of its own
+ * besides the KMS calls of providers; the leased path is synchronous crypto only.
+ */
+export class KeyService {
+  private registry = TenantRegistry.empty();
+
+  constructor(private readonly opts: KeyServiceOptions) {}
+
+  /** Atomically switches to a new registry and drops leases of configs it removed/changed. */
+  setRegistry(next: TenantRegistry): void {
+    this.registry = next;
+    this.opts.leases.prune(next);
+  }
+
+  getRegistry(): TenantRegistry {
+    return this.registry;
+  }
+
+  /** Precondition: the tenant is known and has an active config; else 201. */
+  tenant(tenantId: string): RuntimeTenant {
+    const t = this.registry.tenants.get(tenantId);
+    if (t !== undefined && t.hasActiveConfig) return t;
+    const why = this.registry.invalid.has(tenantId) ? ' (its configuration failed validation)' : '';
+    throw new TspError(ErrorCode.UnknownTenantOrNoActiveKmsConfigurations, `${NO_CONFIGS_MESSAGE}: '${tenantId}'${why}`);
+  }
+
+  /** Precondition: the tenant has a primary config; else 200. */
+  primary(t: RuntimeTenant): RuntimeKmsConfig {
+    if (t.primary !== undefined) return t.primary;
+    throw new TspError(ErrorCode.NoPrimaryKmsConfiguration, `Tenant '${t.tenantId}' has no primary KMS configuration`);
+  }
+
+  async wrap(tenantId: string): Promise<WrapResult> {
+    const t = this.tenant(tenantId);
+    return this.wrapWith(t, this.primary(t));
+  }
+
+  async batchWrap(tenantId: string, documentIds: readonly string[]): Promise<BatchResult<WrapResult>> {
+    const t = this.tenant(tenantId);
+    const config = this.primary(t);
+    const ids = [...new Set(documentIds)];
+    const result: BatchResult<WrapResult> = { keys: new Map(), failures: new Map() };
+    if (config.leasingEnabled) {
+      // One lease for the whole batch, then local crypto only.
+      let lease;
+      try {
+        lease = this.opts.leases.current(config) ?? (await this.opts.leases.acquire(config, this.kmsWrap));
+      } catch (e) {
+        throw asTspError(e, ErrorCode.KmsWrapFailed);
+      }
+      for (const id of ids) result.keys.set(id, this.leasedWrap(t, config, lease.id, lease.key, lease.elk));
+      return result;
+    }
+    await this.forEachLimited(ids, async (id) => {
+      try {
+        result.keys.set(id, await this.wrapWith(t, config));
+      } catch (e) {
+        result.failures.set(id, asTspError(e, ErrorCode.KmsWrapFailed));
+      }
+    });
+    return result;
+  }
+
+  async unwrap(tenantId: string, edek: string): Promise<UnwrapResult> {
+    const entries = decodeEdekBase64(edek);
+    return this.unwrapEntries(this.tenant(tenantId), entries);
+  }
+
+  async batchUnwrap(tenantId: string, edeks: Readonly<Record<string, string>>): Promise<BatchResult<UnwrapResult>> {
+    const t = this.tenant(tenantId);
+    const result: BatchResult<UnwrapResult> = { keys: new Map(), failures: new Map() };
+    await this.forEachLimited(Object.keys(edeks), async (id) => {
+      try {
+        result.keys.set(id, await this.unwrapEntries(t, decodeEdekBase64(edeks[id])));
+      } catch (e) {
+        result.failures.set(id, asTspError(e, ErrorCode.KmsUnwrapFailed));
+      }
+    });
+    return result;
+  }
+
+  /** Unwraps a base64 EDEK (or a wrapped tenant secret) for a tenant already looked up. */
+  async unwrapFor(t: RuntimeTenant, edek: string): Promise<UnwrapResult> {
+    return this.unwrapEntries(t, decodeEdekBase64(edek));
+  }
+
+  /** Unwraps under `tenantId`, wraps the same DEK under `newTenantId`'s primary config. */
+  async rekey(tenantId: string, edek: string, newTenantId: string): Promise<WrapResult> {
+    const entries = decodeEdekBase64(edek);
+    const target = this.tenant(newTenantId);
+    const targetConfig = this.primary(target);
+    const { dek } = await this.unwrapEntries(this.tenant(tenantId), entries);
+    return this.wrapWith(target, targetConfig, dek);
+  }
+
+  /** Wraps `dek` (fresh random when absent) with one config. */
+  async wrapWith(t: RuntimeTenant, config: RuntimeKmsConfig, dek?: Buffer): Promise<WrapResult> {
+    if (config.leasingEnabled) {
+      let lease = this.opts.leases.current(config);
+      if (lease === undefined) {
+        try {
+          lease = await this.opts.leases.acquire(config, this.kmsWrap);
+        } catch (e) {
+          throw asTspError(e, ErrorCode.KmsWrapFailed);
+        }
+      }
+      return this.leasedWrap(t, config, lease.id, lease.key, lease.elk, dek);
+    }
+    const key = dek ?? this.opts.pool.take(DEK_LENGTH);
+    const data = await this.kmsWrap(config, key);
+    return { dek: key, edek: encodeEncryptedDeks([{ encryptedDekData: data, kmsConfigId: config.id }]), config, leased: false };
+  }
+
+  private leasedWrap(t: RuntimeTenant, config: RuntimeKmsConfig, leaseId: number, lk: KeyObject, elk: Uint8Array, given?: Buffer): WrapResult {
+    const dek = given ?? this.opts.pool.take(DEK_LENGTH);
+    const iv = this.opts.pool.take(IV_LENGTH);
+    const cipher = createCipheriv('aes-256-gcm', lk, iv);
+    cipher.setAAD(t.leaseAad);
+    const ct = cipher.update(dek);
+    cipher.final();
+    const encryptedDekData = Buffer.concat([ct, cipher.getAuthTag()], DEK_LENGTH + TAG_LENGTH);
+    const edek = encodeEncryptedDeks([
+      { encryptedDekData, kmsConfigId: config.id, leasedKeyId: leaseId, leasedKeyIv: iv, encryptedLeasedKeyData: elk },
+    ]);
+    return { dek, edek, config, leased: true };
+  }
+
+  /**
+   * Unwraps with the first entry whose config is assigned to the tenant. Preconditions, in
+   * order: some entry's config is assigned to this tenant (else "is not assigned to tenant",
+   * 203); that config is active (else 202). With several usable entries (redundant wrap), a
+   * KMS failure of one falls through to the next.
+   */
+  private async unwrapEntries(t: RuntimeTenant, entries: readonly EncryptedDek[]): Promise<UnwrapResult> {
+    let lastError: TspError | undefined;
+    let disabled: RuntimeKmsConfig | undefined;
+    for (const entry of entries) {
+      const config = t.configs.get(entry.kmsConfigId);
+      if (config === undefined) continue;
+      if (!config.active) {
+        disabled ??= config;
+        continue;
+      }
+      try {
+        return await this.unwrapEntry(t, config, entry);
+      } catch (e) {
+        lastError = asTspError(e, ErrorCode.KmsUnwrapFailed);
+      }
+    }
+    if (lastError !== undefined) throw lastError;
+    if (disabled !== undefined) {
+      throw new TspError(ErrorCode.KmsConfigurationDisabled, `KMS config ${disabled.id} of tenant '${t.tenantId}' is disabled`);
+    }
+    throw new TspError(ErrorCode.InvalidProvidedEdek, `KMS config ${entries[0].kmsConfigId} is not assigned to tenant '${t.tenantId}'`);
+  }
+
+  private async unwrapEntry(t: RuntimeTenant, config: RuntimeKmsConfig, entry: EncryptedDek): Promise<UnwrapResult> {
+    if (entry.leasedKeyId === 0) {
+      return { dek: await this.kmsUnwrap(config, entry.encryptedDekData), config, leased: false };
+    }
+    if (entry.leasedKeyIv.length !== IV_LENGTH || entry.encryptedLeasedKeyData.length === 0 || entry.encryptedDekData.length !== DEK_LENGTH + TAG_LENGTH) {
+      throw new TspError(ErrorCode.InvalidProvidedEdek, 'leased EDEK is malformed');
+    }
+    const found = this.opts.leases.leasedKey(config, entry.encryptedLeasedKeyData, this.kmsUnwrap);
+    const lk = found instanceof KeyObject ? found : await found;
+    const data = entry.encryptedDekData;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', lk, entry.leasedKeyIv);
+      decipher.setAAD(t.leaseAad);
+      decipher.setAuthTag(data.subarray(DEK_LENGTH));
+      const dek = decipher.update(data.subarray(0, DEK_LENGTH));
+      decipher.final();
+      return { dek, config, leased: true };
+    } catch {
+      throw new TspError(ErrorCode.KmsUnwrapFailed, 'leased EDEK failed authentication (tampered data or another tenant)');
+    }
+  }
+
+  /** A KMS wrap with deadline and observation. */
+  readonly kmsWrap = async (config: RuntimeKmsConfig, key: Buffer): Promise<Uint8Array> => {
+    return this.observe(config, 'wrap', (signal) => config.provider.wrap(key, { tenantId: config.tenantId, kmsConfigId: config.id, signal }));
+  };
+
+  readonly kmsUnwrap = async (config: RuntimeKmsConfig, data: Uint8Array): Promise<Buffer> => {
+    return this.observe(config, 'unwrap', (signal) => config.provider.unwrap(data, { tenantId: config.tenantId, kmsConfigId: config.id, signal }));
+  };
+
+  private async observe<T>(config: RuntimeKmsConfig, op: 'wrap' | 'unwrap', call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const start = performance.now();
+    let ok = false;
+    try {
+      const r = await call(AbortSignal.timeout(this.opts.kmsTimeoutMs));
+      ok = true;
+      return r;
+    } finally {
+      this.opts.observer?.kmsCall(config.type, op, ok, (performance.now() - start) / 1000);
+    }
+  }
+
+  private async forEachLimited<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < items.length) await fn(items[next++]);
+    };
+    const n = Math.min(this.opts.batchKmsConcurrency, items.length);
+    await Promise.all(Array.from({ length: n }, worker));
+  }
+}
+
+export function asTspError(e: unknown, fallback: TspError['code']): TspError {
+  if (e instanceof TspError) return e;
+  return new TspError(fallback, e instanceof Error ? e.message : 'unexpected failure');
+}

@@ -1,0 +1,3 @@
+export * from './kms-provider';
+export * from './base-provider';
+export * from './provider-registry';

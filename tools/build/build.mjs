@@ -1,0 +1,30 @@
+// Builds every runnable entry point into dist/ with esbuild: one bundle per app/tool, with
+// workspace libs inlined (path aliases from tsconfig) and npm packages left external.
+// Type checking is separate: `npm run typecheck` (tsc --noEmit), run by `npm test`.
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const ENTRY_POINTS = {
+  'apps/proxy/main': 'apps/proxy/src/main.ts',
+  'tools/admin-cli/main': 'tools/admin-cli/src/main.ts',
+  'tools/dev-stack/main': 'tools/dev-stack/src/main.ts',
+  'tools/bench/main': 'tools/bench/src/main.ts',
+};
+
+const started = Date.now();
+await build({
+  absWorkingDir: root,
+  entryPoints: Object.fromEntries(Object.entries(ENTRY_POINTS).map(([out, src]) => [out, path.join(root, src)])),
+  outdir: path.join(root, 'dist'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  packages: 'external',
+  sourcemap: true,
+  tsconfig: path.join(root, 'tsconfig.json'),
+  logLevel: 'warning',
+});
+process.stderr.write(`build: ${Object.keys(ENTRY_POINTS).length} entry points in ${Date.now() - started} ms\n`);
