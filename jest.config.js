@@ -10,8 +10,15 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/tools'],
   testMatch: ['**/*.spec.ts', '**/*.e2e.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', isolatedModules: true }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
+    // The Node Tenant Security Client requires @noble/ciphers, which is ESM only; Node 20 loads
+    // it natively (require(esm)) but jest's module system cannot, so jest compiles it to CJS.
+    '^.+/node_modules/@noble/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022', isolatedModules: true } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!@noble/)'],
   moduleNameMapper,
+  globalSetup: '<rootDir>/tools/test/global-setup.js',
   testTimeout: 30000,
   maxWorkers: 2,
 };

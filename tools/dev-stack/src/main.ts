@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ensureDevEnvironment } from '../../admin-cli/src/dev-environment';
+import { ensureDevEnvironment } from '@tsp/dev-environment';
 import { Supervisor } from './supervisor';
 
 /**

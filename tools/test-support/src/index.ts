@@ -1,0 +1,3 @@
+export * from './ports';
+export * from './proxy-process';
+export * from './test-environment';
