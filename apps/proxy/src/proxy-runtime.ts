@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ConfigLoader, createConfigSource, LoadedConfig } from '@tsp/broker-client';
-import { decodePrivateKey, decodePublicKey } from '@tsp/config-crypto';
+import { assertPublicKeyMatches, decodePrivateKey, decodePublicKey } from '@tsp/config-crypto';
 import { EventChannel, EventQueue, NullEventChannel, StreamEventChannel } from '@tsp/events';
 import { KmsProviderRegistry } from '@tsp/kms-core';
 import { localKmsFactory } from '@tsp/kms-local';
@@ -55,12 +55,11 @@ export function createProxyRuntime(config: ProxyConfig, logger: Logger, eventStr
     },
   });
 
-  const source = createConfigSource(
-    config.configUrl,
-    config.serviceConfigId,
-    decodePrivateKey(config.signingKey, 'ed25519', 'TSP_SA_SIGNING_KEY'),
-    'TSP_CONFIG_URL',
-  );
+  const signingKey = decodePrivateKey(config.signingKey, 'ed25519', 'TSP_SA_SIGNING_KEY');
+  assertPublicKeyMatches(signingKey, config.signingPublicKey, 'ed25519', 'TSP_SA_SIGNING_PUBLIC_KEY');
+  const encryptionKey = decodePrivateKey(config.encryptionKey, 'x25519', 'TSP_SA_ENCRYPTION_KEY');
+  assertPublicKeyMatches(encryptionKey, config.encryptionPublicKey, 'x25519', 'TSP_SA_ENCRYPTION_PUBLIC_KEY');
+  const source = createConfigSource(config.configUrl, config.serviceConfigId, signingKey, 'TSP_CONFIG_URL');
   const derive = new DeriveService(
     keys,
     new ReadOnlySecretSource(`the config source ${source.description} cannot create tenant secrets: add the secret to the config document (tsp-admin) or serve configs from a broker`),
@@ -81,7 +80,7 @@ export function createProxyRuntime(config: ProxyConfig, logger: Logger, eventStr
     source,
     serviceAccountId: config.serviceConfigId,
     brokerPublicKey: decodePublicKey(config.brokerPublicKey, 'ed25519', 'TSP_BROKER_PUBLIC_KEY'),
-    encryptionKey: decodePrivateKey(config.encryptionKey, 'x25519', 'TSP_SA_ENCRYPTION_KEY'),
+    encryptionKey,
     fetchTimeoutMs: config.configFetchTimeoutSeconds * 1000,
     apply,
     onRefresh(outcome, error) {

@@ -61,3 +61,14 @@ export function rawPublicKey(key: KeyObject): Buffer {
 export function keyId(publicKey: KeyObject): string {
   return createHash('sha256').update(rawPublicKey(publicKey)).digest('hex').slice(0, 16);
 }
+
+/**
+ * Precondition: when `publicEncoded` is given (non-empty), it is the public half of
+ * `privateKey`; otherwise throws naming `what` (a mismatched pair is a deployment mistake).
+ */
+export function assertPublicKeyMatches(privateKey: KeyObject, publicEncoded: string, kind: KeyKind, what: string): void {
+  if (publicEncoded === '') return;
+  const expected = publicKeyOf(privateKey).export({ format: 'der', type: 'spki' });
+  const given = decodePublicKey(publicEncoded, kind, what).export({ format: 'der', type: 'spki' });
+  if (!expected.equals(given)) throw new Error(`${what} is not the public half of its private key`);
+}

@@ -1,0 +1,86 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { freePort, waitUntil } from '@tsp/test-support';
+
+/**
+ * The embedded default as a new user meets it: `npm start`'s dev stack creates its environment,
+ * serves the demo tenants, the Node client demo script passes against it, and a proxy killed
+ * with -9 is restarted and reported.
+ */
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const dir = mkdtempSync(path.join(tmpdir(), 'tsp-devstack-'));
+let port = 0;
+let healthPort = 0;
+let output = '';
+let stack: ReturnType<typeof spawn>;
+
+const ready = async (): Promise<boolean> => {
+  try {
+    return (await fetch(`http://127.0.0.1:${healthPort}/ready`)).status === 200;
+  } catch {
+    return false;
+  }
+};
+
+beforeAll(async () => {
+  port = await freePort();
+  healthPort = await freePort();
+  stack = spawn(process.execPath, [path.join(ROOT, 'dist', 'tools', 'dev-stack', 'main.js')], {
+    env: { PATH: process.env['PATH'] ?? '', TSP_DEV_DIR: dir, TSP_PORT: String(port), TSP_HEALTH_PORT: String(healthPort) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  stack.stdout?.setEncoding('utf8').on('data', (d: string) => (output += d));
+  stack.stderr?.setEncoding('utf8').on('data', (d: string) => (output += d));
+  await waitUntil(ready, 20000, 'dev stack ready');
+});
+
+afterAll(async () => {
+  if (stack.exitCode === null) {
+    const exited = new Promise((r) => stack.once('exit', r));
+    stack.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('first run creates the environment and prints how to connect', () => {
+  expect(output).toContain('created the development environment');
+  expect(output).toContain(`http://127.0.0.1:${port}`);
+  const sa = readFileSync(path.join(dir, 'service-account.env'), 'utf8');
+  const key = /^API_KEY=(.+)$/m.exec(sa)?.[1];
+  expect(key).toBeDefined();
+  expect(output).toContain(`API key: ${key}`);
+});
+
+test('the Node client demo script passes against the demo tenants', () => {
+  const key = /^API_KEY=(.+)$/m.exec(readFileSync(path.join(dir, 'service-account.env'), 'utf8'))?.[1] ?? '';
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'tools', 'examples', 'node-client-demo.js')], {
+    env: { PATH: process.env['PATH'] ?? '', TSP_URL: `http://127.0.0.1:${port}`, API_KEY: key },
+    encoding: 'utf8',
+    timeout: 20000,
+  });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toContain('ok  rekey demo-tenant-1 -> demo-tenant-2');
+  expect(r.stdout).toContain('ok  deterministic encrypt/decrypt');
+});
+
+test('a proxy killed with -9 is restarted and the restart is reported', async () => {
+  const pids = spawnSync('pgrep', ['-P', String(stack.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+  expect(pids).toHaveLength(1);
+  process.kill(Number(pids[0]), 'SIGKILL');
+  await waitUntil(() => output.includes('proxy exited (SIGKILL); restarting'), 5000, 'restart report');
+  await waitUntil(ready, 20000, 'proxy back');
+  const again = spawnSync('pgrep', ['-P', String(stack.pid)], { encoding: 'utf8' }).stdout.trim();
+  expect(again).not.toBe(pids[0]);
+});
+
+test('SIGTERM stops the stack and its proxy', async () => {
+  const child = spawnSync('pgrep', ['-P', String(stack.pid)], { encoding: 'utf8' }).stdout.trim();
+  const exited = new Promise<number | null>((r) => stack.once('exit', (code) => r(code)));
+  stack.kill('SIGTERM');
+  expect(await exited).toBe(0);
+  expect(spawnSync('kill', ['-0', child]).status).not.toBe(0);
+});
