@@ -123,9 +123,11 @@ export function parseProxyConfig(vars: Readonly<Record<string, string | undefine
       out[s.key] = raw;
     }
   }
-  const apiKeys = [relevant['API_KEY'], relevant['API_KEY_2']].filter((k): k is string => k !== undefined && k !== '');
-  for (const [i, k] of apiKeys.entries()) {
-    const name = i === 0 ? 'API_KEY' : 'API_KEY_2';
+  const apiKeys: string[] = [];
+  for (const name of ['API_KEY', 'API_KEY_2']) {
+    const k = relevant[name];
+    if (k === undefined || k === '') continue;
+    apiKeys.push(k);
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(k) || Buffer.from(k, 'base64').length < API_KEY_MIN_BYTES) {
       problems.push(`${name} must be base64 of at least ${API_KEY_MIN_BYTES} bytes (16+ characters), as the Rust client requires`);
     }

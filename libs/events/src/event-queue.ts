@@ -26,6 +26,8 @@ export class EventQueue {
   private buf: SecurityEventRecord[] = [];
   private timer: NodeJS.Timeout | undefined;
   private draining = false;
+  /** The drain loop in progress, so close() can wait for it. */
+  private running: Promise<void> | undefined;
   private dropped = 0;
 
   constructor(private readonly channel: EventChannel, private readonly opts: EventQueueOptions) {}
@@ -57,7 +59,16 @@ export class EventQueue {
   }
 
   /** Hands everything queued to the channel, batch by batch. */
-  async drain(): Promise<void> {
+  drain(): Promise<void> {
+    if (this.running === undefined) {
+      this.running = this.drainLoop().finally(() => {
+        this.running = undefined;
+      });
+    }
+    return this.running;
+  }
+
+  private async drainLoop(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
     try {
@@ -84,10 +95,11 @@ export class EventQueue {
     }
   }
 
-  /** Stops the timer and drains what is left (graceful shutdown). */
+  /** Stops the timer, waits for a drain in flight, and drains what is left (graceful shutdown). */
   async close(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+    if (this.running !== undefined) await this.running;
     await this.drain();
   }
 }

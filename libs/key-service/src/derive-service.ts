@@ -83,6 +83,7 @@ export class DeriveService {
           current: s.status === 'current',
         }));
       }
+      unwrapped.forEach((b) => b.fill(0));
       derivedKeys[secretPath] = byDerivation;
     }
     return { hasPrimaryConfig: t.primary !== undefined, derivedKeys };
@@ -101,14 +102,19 @@ export class DeriveService {
     return this.creator.create(t, secretPath, secretType);
   }
 
+  /**
+   * Returns a copy the caller owns (and wipes): the cache wipes its own buffer on eviction or
+   * clearCache(), which may happen while this request still awaits other secrets.
+   */
   private async secret(t: RuntimeTenant, s: TenantSecret): Promise<Buffer> {
     const key = `${t.tenantId}\0${s.id}\0${s.encryptedSecret}`;
     const now = Date.now();
     const hit = this.secrets.get(key, now);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) return Buffer.from(hit);
     const { dek } = await this.keys.unwrapFor(t, s.encryptedSecret);
+    const copy = Buffer.from(dek);
     this.secrets.set(key, dek, now + this.opts.cacheTtlMs);
-    return dek;
+    return copy;
   }
 }
 
