@@ -2,10 +2,11 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { KmsConfig, OpenedTenant, TenantConfig, TenantSecret } from '@tsp/config-crypto';
 import { KmsCallContext, KmsProvider, KmsProviderFactory, KmsProviderRegistry } from '@tsp/kms-core';
 import { localKmsFactory } from '@tsp/kms-local';
-import { encodeEncryptedDeks, ErrorCode, SecretType, TspError } from '@tsp/tsp-protocol';
+import { encodeEncryptedDeks, ErrorCode, SecretType } from '@tsp/tsp-protocol';
 import { DeriveService, ReadOnlySecretSource, SecretCreator, usableSecrets } from './derive-service';
 import { RuntimeTenant, buildTenantRegistry } from './tenant-registry';
 import { localConfig, newKeyService, tenantConfig, TestKeyService } from './key-service.test-helpers';
+import { tspErrorOf } from '@tsp/test-support';
 
 const NO_CREATE = 'the file config source cannot store new secrets';
 
@@ -17,16 +18,6 @@ async function wrapSecret(tenantId: string, config: KmsConfig, secret: Buffer): 
 
 function expected(secret: Buffer, tenantId: string, derivationPath: string, alg = 'sha512'): string {
   return createHmac(alg, secret).update(`${tenantId}-${derivationPath}`, 'utf8').digest('base64');
-}
-
-async function tspErrorOf(p: Promise<unknown>): Promise<TspError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof TspError) return e;
-    throw new Error(`expected a TspError, got ${String(e)}`);
-  }
-  throw new Error('expected a TspError, the call succeeded');
 }
 
 interface Fixture {

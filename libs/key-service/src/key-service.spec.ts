@@ -4,18 +4,9 @@ import { localKmsFactory } from '@tsp/kms-local';
 import { decodeEdekBase64, decodeEncryptedDeks, encodeEncryptedDeks, ErrorCode, TspError } from '@tsp/tsp-protocol';
 import { buildTenantRegistry } from './tenant-registry';
 import { localConfig, newKeyService, registryOf, tenantConfig } from './key-service.test-helpers';
+import { tspErrorOf } from '@tsp/test-support';
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
-
-async function tspErrorOf(p: Promise<unknown>): Promise<TspError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof TspError) return e;
-    throw new Error(`expected a TspError, got ${String(e)}`);
-  }
-  throw new Error('expected a TspError, the call succeeded');
-}
 
 // t1: leased primary (1) + unleased secondary (2); t2: unleased primary (3);
 // t3: an active config (4) but no primary; t4: only a disabled config (5).

@@ -1,3 +1,4 @@
 export * from './ports';
 export * from './proxy-process';
 export * from './test-environment';
+export * from './tsp-errors';

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { KmsConfig } from '@tsp/config-crypto';
 import type { KmsCallContext, KmsProvider } from '@tsp/kms-core';
-import { ErrorCode, TspError } from '@tsp/tsp-protocol';
+import { ErrorCode } from '@tsp/tsp-protocol';
 import { generateLocalKek, localKmsFactory } from './local-provider';
+import { tspErrorOf } from '@tsp/test-support';
 
 function config(over: Partial<KmsConfig> = {}): KmsConfig {
   return { id: 11, type: 'local', active: true, primary: true, keyPath: { name: 'dev' }, credentials: { kek: generateLocalKek() }, ...over };
@@ -10,16 +11,6 @@ function config(over: Partial<KmsConfig> = {}): KmsConfig {
 
 function ctx(tenantId = 't1', kmsConfigId = 11): KmsCallContext {
   return { tenantId, kmsConfigId, signal: new AbortController().signal };
-}
-
-async function tspErrorOf(p: Promise<unknown>): Promise<TspError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof TspError) return e;
-    throw new Error(`expected a TspError, got ${String(e)}`);
-  }
-  throw new Error('expected a TspError, the call succeeded');
 }
 
 describe('local KMS provider', () => {
