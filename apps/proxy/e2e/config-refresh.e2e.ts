@@ -82,3 +82,21 @@ test('a document that fails verification is refused; the last good config stays 
   writeFileSync(env.env.documentFile, good);
   await waitUntil(async () => (await health()).config.lastError === null, 10000, 'recovery');
 });
+
+test("one tenant's malformed config makes only that tenant unavailable", async () => {
+  const sequence = env.update((tenants) => {
+    const t1 = tenants.find((t) => t.tenantId === 'demo-tenant-1');
+    if (t1 === undefined) throw new Error('demo-tenant-1 missing');
+    t1.kmsConfigs[0].credentials = { kek: 'too-short' };
+  });
+  await waitUntil(async () => (await health()).config.sequence === sequence, 10000, 'refresh');
+  const h = (await (await fetch(`${proxy.healthUrl}/health`)).json()) as { config: { invalidTenants: number } };
+  expect(h.config.invalidTenants).toBe(1);
+  const err = await codeOf(client.encryptDocument({ f: Buffer.from('x') }, meta('demo-tenant-1')));
+  expect(err).toBe(201);
+  const ok = await client.encryptDocument({ f: Buffer.from('fine') }, meta('demo-tenant-2'));
+  expect((await client.decryptDocument(ok, meta('demo-tenant-2'))).plaintextDocument.f.toString()).toBe('fine');
+  expect(proxy.stderr()).toContain('tenant config rejected');
+  expect(proxy.stderr()).toContain('credentials.kek must be base64 of 32 bytes');
+  expect(proxy.stderr()).not.toContain('too-short');
+});

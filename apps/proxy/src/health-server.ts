@@ -7,6 +7,8 @@ export interface HealthDeps {
   lifecycle: Lifecycle;
   registry: Registry;
   configStatus(): Readonly<ConfigStatus>;
+  /** Tenants served and tenants refused (config failed to open or validate). */
+  tenantCounts(): { tenants: number; invalidTenants: number };
   eventStatus(): { queueDepth: number; dropped: number };
 }
 
@@ -34,8 +36,7 @@ export function buildHealthServer(deps: HealthDeps): FastifyInstance {
       status,
       config: {
         sequence: config.sequence,
-        tenants: config.tenants,
-        invalidTenants: config.invalidTenants,
+        ...deps.tenantCounts(),
         lastSuccessAt: config.lastSuccessAt === undefined ? null : new Date(config.lastSuccessAt).toISOString(),
         lastError: config.lastError ?? null,
         consecutiveFailures: config.consecutiveFailures,

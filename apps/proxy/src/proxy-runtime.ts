@@ -114,6 +114,7 @@ export function createProxyRuntime(config: ProxyConfig, logger: Logger, eventStr
     lifecycle,
     registry: metrics.registry,
     configStatus: () => loader.status(),
+    tenantCounts: () => ({ tenants: keys.getRegistry().tenants.size, invalidTenants: keys.getRegistry().invalid.size }),
     eventStatus: () => ({ queueDepth: queue.depth, dropped: queue.droppedCount }),
   });
 

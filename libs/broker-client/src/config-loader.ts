@@ -19,8 +19,6 @@ export interface ConfigStatus {
   lastAttemptAt: number | undefined;
   lastError: string | undefined;
   consecutiveFailures: number;
-  tenants: number;
-  invalidTenants: number;
 }
 
 export interface ConfigLoaderOptions {
@@ -50,7 +48,7 @@ export class ConfigLoader {
   private running: Promise<void> | undefined;
   private readonly state: ConfigStatus = {
     sequence: 0, lastSuccessAt: undefined, lastAttemptAt: undefined, lastError: undefined,
-    consecutiveFailures: 0, tenants: 0, invalidTenants: 0,
+    consecutiveFailures: 0,
   };
 
   constructor(private readonly opts: ConfigLoaderOptions) {}
@@ -103,8 +101,6 @@ export class ConfigLoader {
       this.opts.apply({ sequence: payload.sequence, issuedAt: payload.issuedAt, tenants });
       this.etag = fetched.etag;
       this.state.sequence = payload.sequence;
-      this.state.tenants = tenants.length;
-      this.state.invalidTenants = tenants.filter((t) => !t.ok).length;
       this.succeeded();
       this.opts.onRefresh?.('updated');
     } catch (e) {
