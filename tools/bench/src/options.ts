@@ -1,0 +1,77 @@
+import path from 'node:path';
+
+/** Where things are, from the bundle's location (dist/tools/bench/main.js). */
+export const ROOT = path.resolve(__dirname, '..', '..', '..');
+export const PROXY_MAIN = path.join(ROOT, 'dist', 'apps', 'proxy', 'main.js');
+export const BASELINE_SCRIPT = path.join(ROOT, 'tools', 'bench', 'baseline-server.cjs');
+export const AUTOCANNON_CLI = path.join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');
+
+/** Every knob of one bench run; read from the environment once, in main.ts. */
+export interface BenchOptions {
+  /** Measured seconds per scenario (BENCH_DURATION). */
+  durationSeconds: number;
+  /** Warm-up seconds before each measured run, discarded (BENCH_WARMUP). */
+  warmupSeconds: number;
+  /** Open connections of the load generator (BENCH_CONNECTIONS). */
+  connections: number;
+  /** wrk threads (BENCH_THREADS). */
+  threads: number;
+  /** Tenants in the large config document of the memory test (BENCH_TENANTS). */
+  tenants: number;
+  /** BENCH_SKIP_MEMORY=1 skips the memory test. */
+  skipMemory: boolean;
+  /** Seconds the proxy with the large document may take to become ready (BENCH_READY_TIMEOUT). */
+  readyTimeoutSeconds: number;
+  /** Seconds an idle proxy runs after /ready before its RSS is read (BENCH_SETTLE). */
+  settleSeconds: number;
+  /**
+   * BENCH_PIN=1: servers on CPU 0, the load generator on CPU 1 (taskset). Steadier numbers, but
+   * the server's GC and thread-pool threads then share its core. Off by default.
+   */
+  pinCpus: boolean;
+  /** BENCH_LOAD_GENERATOR=autocannon forces the fallback even when wrk exists. */
+  forceAutocannon: boolean;
+  /** JSON output file (BENCH_OUTPUT). */
+  outputFile: string;
+}
+
+function intVar(vars: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number, problems: string[]): number {
+  const raw = vars[name];
+  if (raw === undefined || raw.trim() === '') return def;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || n < min || n > max) {
+    problems.push(`${name} must be an integer from ${min} to ${max}`);
+    return def;
+  }
+  return n;
+}
+
+function flagVar(vars: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = (vars[name] ?? '').trim().toLowerCase();
+  return raw === '1' || raw === 'true' || raw === 'yes';
+}
+
+/** Validates the BENCH_* variables; throws one Error naming every bad one. */
+export function readOptions(vars: NodeJS.ProcessEnv): BenchOptions {
+  const problems: string[] = [];
+  const generator = (vars['BENCH_LOAD_GENERATOR'] ?? '').trim();
+  if (generator !== '' && generator !== 'wrk' && generator !== 'autocannon') {
+    problems.push("BENCH_LOAD_GENERATOR must be 'wrk' or 'autocannon'");
+  }
+  const opts: BenchOptions = {
+    durationSeconds: intVar(vars, 'BENCH_DURATION', 10, 1, 3600, problems),
+    warmupSeconds: intVar(vars, 'BENCH_WARMUP', 2, 0, 600, problems),
+    connections: intVar(vars, 'BENCH_CONNECTIONS', 50, 1, 10000, problems),
+    threads: intVar(vars, 'BENCH_THREADS', 2, 1, 64, problems),
+    tenants: intVar(vars, 'BENCH_TENANTS', 100_000, 1, 10_000_000, problems),
+    skipMemory: flagVar(vars, 'BENCH_SKIP_MEMORY'),
+    readyTimeoutSeconds: intVar(vars, 'BENCH_READY_TIMEOUT', 240, 5, 3600, problems),
+    settleSeconds: intVar(vars, 'BENCH_SETTLE', 5, 0, 600, problems),
+    pinCpus: flagVar(vars, 'BENCH_PIN'),
+    forceAutocannon: generator === 'autocannon',
+    outputFile: path.resolve(ROOT, vars['BENCH_OUTPUT'] ?? path.join('var', 'bench', 'latest.json')),
+  };
+  if (opts.threads > opts.connections) problems.push('BENCH_THREADS must not exceed BENCH_CONNECTIONS');
+  if (problems.length > 0) throw new Error(`Invalid benchmark settings:\n  - ${problems.join('\n  - ')}`);
+  return opts;
+}
