@@ -40,7 +40,7 @@ export function createProxyRuntime(config: ProxyConfig, logger: Logger, eventStr
   const leases = new LeaseManager(pool, {
     cacheSize: config.leasedKeyCacheSize,
     cacheTtlMs: config.leasedKeyCacheTtlSeconds * 1000,
-    onCache: (result) => metrics.leasedKeyCache.inc({ result }),
+    onCache: leasedKeyCacheCounter(metrics),
   });
   const keys = new KeyService({
     pool,
@@ -141,6 +141,14 @@ export function createProxyRuntime(config: ProxyConfig, logger: Logger, eventStr
       await health.close();
     },
   };
+}
+
+/** Cache lookups counted through children bound once (no label hashing per request). */
+function leasedKeyCacheCounter(metrics: ProxyMetrics): (result: 'hit' | 'miss' | 'shared') => void {
+  const hit = metrics.leasedKeyCache.labels({ result: 'hit' });
+  const miss = metrics.leasedKeyCache.labels({ result: 'miss' });
+  const shared = metrics.leasedKeyCache.labels({ result: 'shared' });
+  return (result) => (result === 'hit' ? hit : result === 'miss' ? miss : shared).inc();
 }
 
 function portOf(app: FastifyInstance): number {

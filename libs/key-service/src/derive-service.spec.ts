@@ -125,7 +125,7 @@ describe('DeriveService', () => {
       cannotCreateReason: undefined,
       async create(t: RuntimeTenant, secretPath: string, secretType: SecretType): Promise<TenantSecret> {
         calls.push([t.tenantId, secretPath, secretType]);
-        const w = await s.keys.wrapWith(t, t.primary!, Buffer.from(fresh));
+        const w = await s.keys.wrapWith(t.primary!, Buffer.from(fresh));
         return { id: 99, secretPath, secretType, status: 'current', encryptedSecret: Buffer.from(w.edek).toString('base64') };
       },
     };

@@ -5,3 +5,4 @@ export * from './tenant-registry';
 export * from './lease-manager';
 export * from './key-service';
 export * from './derive-service';
+export * from './leased-gcm';

@@ -62,10 +62,10 @@ describe('KeyService: wrap and unwrap', () => {
   it('unwrap accepts an EDEK of an active non-primary config of the tenant', async () => {
     const s = newKeyService(fixtures());
     const t1 = s.keys.tenant('t1');
-    const w = await s.keys.wrapWith(t1, t1.configs.get(2)!);
+    const w = await s.keys.wrapWith(t1.configs.get(2)!);
     expect((await s.keys.unwrap('t1', b64(w.edek))).dek.equals(w.dek)).toBe(true);
     const t3 = s.keys.tenant('t3');
-    const w3 = await s.keys.wrapWith(t3, t3.configs.get(4)!);
+    const w3 = await s.keys.wrapWith(t3.configs.get(4)!);
     expect((await s.keys.unwrap('t3', b64(w3.edek))).dek.equals(w3.dek)).toBe(true);
   });
 
@@ -202,7 +202,7 @@ describe('KeyService: batches', () => {
   it('batchUnwrap reports each failure by id and unwraps the rest', async () => {
     const s = newKeyService(fixtures());
     const good1 = await s.keys.wrap('t1');
-    const good2 = await s.keys.wrapWith(s.keys.tenant('t1'), s.keys.tenant('t1').configs.get(2)!);
+    const good2 = await s.keys.wrapWith(s.keys.tenant('t1').configs.get(2)!);
     const foreign = await s.keys.wrap('t2');
     const [entry] = decodeEncryptedDeks(good1.edek);
     const tag = Buffer.from(entry.encryptedDekData);

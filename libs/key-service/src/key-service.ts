@@ -1,4 +1,3 @@
-import { createCipheriv, createDecipheriv, KeyObject } from 'node:crypto';
 import {
   decodeEdekBase64,
   encodeEncryptedDeks,
@@ -6,7 +5,7 @@ import {
   ErrorCode,
   TspError,
 } from '@tsp/tsp-protocol';
-import type { LeaseManager } from './lease-manager';
+import type { Lease, LeaseManager } from './lease-manager';
 import type { RandomPool } from './random-pool';
 import { RuntimeKmsConfig, RuntimeTenant, TenantRegistry } from './tenant-registry';
 
@@ -82,7 +81,7 @@ export class KeyService {
 
   async wrap(tenantId: string): Promise<WrapResult> {
     const t = this.tenant(tenantId);
-    return this.wrapWith(t, this.primary(t));
+    return this.wrapWith(this.primary(t));
   }
 
   async batchWrap(tenantId: string, documentIds: readonly string[]): Promise<BatchResult<WrapResult>> {
@@ -98,12 +97,12 @@ export class KeyService {
       } catch (e) {
         throw asTspError(e, ErrorCode.KmsWrapFailed);
       }
-      for (const id of ids) result.keys.set(id, this.leasedWrap(t, config, lease.id, lease.key, lease.elk));
+      for (const id of ids) result.keys.set(id, this.leasedWrap(config, lease));
       return result;
     }
     await this.forEachLimited(ids, async (id) => {
       try {
-        result.keys.set(id, await this.wrapWith(t, config));
+        result.keys.set(id, await this.wrapWith(config));
       } catch (e) {
         result.failures.set(id, asTspError(e, ErrorCode.KmsWrapFailed));
       }
@@ -140,11 +139,11 @@ export class KeyService {
     const target = this.tenant(newTenantId);
     const targetConfig = this.primary(target);
     const { dek } = await this.unwrapEntries(this.tenant(tenantId), entries);
-    return this.wrapWith(target, targetConfig, dek);
+    return this.wrapWith(targetConfig, dek);
   }
 
   /** Wraps `dek` (fresh random when absent) with one config. */
-  async wrapWith(t: RuntimeTenant, config: RuntimeKmsConfig, dek?: Buffer): Promise<WrapResult> {
+  async wrapWith(config: RuntimeKmsConfig, dek?: Buffer): Promise<WrapResult> {
     if (config.leasingEnabled) {
       let lease = this.opts.leases.current(config);
       if (lease === undefined) {
@@ -154,23 +153,24 @@ export class KeyService {
           throw asTspError(e, ErrorCode.KmsWrapFailed);
         }
       }
-      return this.leasedWrap(t, config, lease.id, lease.key, lease.elk, dek);
+      return this.leasedWrap(config, lease, dek);
     }
     const key = dek ?? this.opts.pool.take(DEK_LENGTH);
     const data = await this.kmsWrap(config, key);
     return { dek: key, edek: encodeEncryptedDeks([{ encryptedDekData: data, kmsConfigId: config.id }]), config, leased: false };
   }
 
-  private leasedWrap(t: RuntimeTenant, config: RuntimeKmsConfig, leaseId: number, lk: KeyObject, elk: Uint8Array, given?: Buffer): WrapResult {
+  private leasedWrap(config: RuntimeKmsConfig, lease: Lease, given?: Buffer): WrapResult {
     const dek = given ?? this.opts.pool.take(DEK_LENGTH);
     const iv = this.opts.pool.take(IV_LENGTH);
-    const cipher = createCipheriv('aes-256-gcm', lk, iv);
-    cipher.setAAD(t.leaseAad);
-    const ct = cipher.update(dek);
-    cipher.final();
-    const encryptedDekData = Buffer.concat([ct, cipher.getAuthTag()], DEK_LENGTH + TAG_LENGTH);
     const edek = encodeEncryptedDeks([
-      { encryptedDekData, kmsConfigId: config.id, leasedKeyId: leaseId, leasedKeyIv: iv, encryptedLeasedKeyData: elk },
+      {
+        encryptedDekData: lease.gcm.encrypt(iv, dek, lease.aad),
+        kmsConfigId: config.id,
+        leasedKeyId: lease.id,
+        leasedKeyIv: iv,
+        encryptedLeasedKeyData: lease.elk,
+      },
     ]);
     return { dek, edek, config, leased: true };
   }
@@ -192,7 +192,7 @@ export class KeyService {
         continue;
       }
       try {
-        return await this.unwrapEntry(t, config, entry);
+        return await this.unwrapEntry(config, entry);
       } catch (e) {
         lastError = asTspError(e, ErrorCode.KmsUnwrapFailed);
       }
@@ -204,26 +204,18 @@ export class KeyService {
     throw new TspError(ErrorCode.InvalidProvidedEdek, `KMS config ${entries[0].kmsConfigId} is not assigned to tenant '${t.tenantId}'`);
   }
 
-  private async unwrapEntry(t: RuntimeTenant, config: RuntimeKmsConfig, entry: EncryptedDek): Promise<UnwrapResult> {
+  private async unwrapEntry(config: RuntimeKmsConfig, entry: EncryptedDek): Promise<UnwrapResult> {
     if (entry.leasedKeyId === 0) {
       return { dek: await this.kmsUnwrap(config, entry.encryptedDekData), config, leased: false };
     }
     if (entry.leasedKeyIv.length !== IV_LENGTH || entry.encryptedLeasedKeyData.length === 0 || entry.encryptedDekData.length !== DEK_LENGTH + TAG_LENGTH) {
       throw new TspError(ErrorCode.InvalidProvidedEdek, 'leased EDEK is malformed');
     }
-    const found = this.opts.leases.leasedKey(config, entry.encryptedLeasedKeyData, this.kmsUnwrap);
-    const lk = found instanceof KeyObject ? found : await found;
-    const data = entry.encryptedDekData;
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', lk, entry.leasedKeyIv);
-      decipher.setAAD(t.leaseAad);
-      decipher.setAuthTag(data.subarray(DEK_LENGTH));
-      const dek = decipher.update(data.subarray(0, DEK_LENGTH));
-      decipher.final();
-      return { dek, config, leased: true };
-    } catch {
-      throw new TspError(ErrorCode.KmsUnwrapFailed, 'leased EDEK failed authentication (tampered data or another tenant)');
-    }
+    const found = this.opts.leases.leasedKey(config, entry.leasedKeyId, entry.encryptedLeasedKeyData, this.kmsUnwrap);
+    const lk = found instanceof Promise ? await found : found;
+    const dek = lk.gcm.decrypt(Buffer.from(entry.leasedKeyIv), entry.encryptedDekData, lk.aad);
+    if (dek === undefined) throw new TspError(ErrorCode.KmsUnwrapFailed, 'leased EDEK failed authentication (tampered data or another tenant)');
+    return { dek, config, leased: true };
   }
 
   /** A KMS wrap with deadline and observation. */

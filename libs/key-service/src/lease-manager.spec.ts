@@ -1,7 +1,8 @@
-import { KeyObject } from 'node:crypto';
+import { createSecretKey } from 'node:crypto';
 import type { KmsProvider } from '@tsp/kms-core';
 import { decodeEncryptedDeks, encodeEncryptedDeks, ErrorCode, TspError } from '@tsp/tsp-protocol';
-import { KmsUnwrap, KmsWrap, Lease, LeaseManager } from './lease-manager';
+import { LeasedGcm } from './leased-gcm';
+import { KmsUnwrap, KmsWrap, Lease, LeasedKey, LeaseManager } from './lease-manager';
 import { RandomPool } from './random-pool';
 import { RuntimeKmsConfig, RuntimeTenant, TenantRegistry } from './tenant-registry';
 
@@ -41,7 +42,6 @@ function registryOf(configs: RuntimeKmsConfig[]): TenantRegistry {
       primary: undefined,
       hasActiveConfig: true,
       secrets: [],
-      leaseAad: Buffer.from(c.tenantId),
     });
   }
   return new TenantRegistry(tenants, new Map(), new Map(), 1);
@@ -72,10 +72,17 @@ function manager(clock = { now: 1_000_000 }, cacheTtlMs = 3_600_000, onCache?: (
   return new LeaseManager(new RandomPool(4096), { cacheSize: 100, cacheTtlMs, now: () => clock.now, onCache });
 }
 
-const keyBytes = (k: KeyObject): string => k.export().toString('hex');
+/** Identifies a leased key by what it encrypts (the raw key is not kept after set-up). */
+const PROBE_IV = Buffer.alloc(12, 1);
+const PROBE = Buffer.alloc(32, 2);
+const keyBytes = (k: LeasedKey): string => k.gcm.encrypt(PROBE_IV, PROBE, k.gcm.absorbAad(Buffer.alloc(0))).toString('hex');
+const rawKeyBytes = (raw: Buffer): string => {
+  const gcm = new LeasedGcm(createSecretKey(raw));
+  return keyBytes({ gcm, aad: gcm.absorbAad(Buffer.alloc(0)) });
+};
 
-async function resolveKey(k: KeyObject | Promise<KeyObject>): Promise<KeyObject> {
-  return k instanceof KeyObject ? k : await k;
+async function resolveKey(k: LeasedKey | Promise<LeasedKey>): Promise<LeasedKey> {
+  return k instanceof Promise ? await k : k;
 }
 
 describe('LeaseManager.acquire', () => {
@@ -99,8 +106,7 @@ describe('LeaseManager.acquire', () => {
     const [inner] = decodeEncryptedDeks(lease.elk);
     expect(inner.kmsConfigId).toBe(9);
     expect(inner.leasedKeyId).toBe(0);
-    expect(xor(inner.encryptedDekData).toString('hex')).toBe(keyBytes(lease.key));
-    expect(lease.key.symmetricKeySize).toBe(32);
+    expect(rawKeyBytes(xor(inner.encryptedDekData))).toBe(keyBytes(lease));
   });
 
   it('different configs get different leases', async () => {
@@ -108,7 +114,7 @@ describe('LeaseManager.acquire', () => {
     const lm = manager();
     const [a, b] = await Promise.all([lm.acquire(cfg('t1', 1), kms.wrap), lm.acquire(cfg('t2', 2), kms.wrap)]);
     expect(kms.counts.wrap).toBe(2);
-    expect(keyBytes(a.key)).not.toBe(keyBytes(b.key));
+    expect(keyBytes(a)).not.toBe(keyBytes(b));
   });
 
   it('lease expiry: current() stops returning it and the next acquire calls the KMS again', async () => {
@@ -124,7 +130,7 @@ describe('LeaseManager.acquire', () => {
     expect(lm.current(c)).toBeUndefined();
     const second = await lm.acquire(c, kms.wrap);
     expect(kms.counts.wrap).toBe(2);
-    expect(keyBytes(second.key)).not.toBe(keyBytes(first.key));
+    expect(keyBytes(second)).not.toBe(keyBytes(first));
     expect(lm.current(c)).toBe(second);
   });
 
@@ -161,14 +167,14 @@ describe('LeaseManager.leasedKey', () => {
     const kms = fakeKms();
     const events: string[] = [];
     const lm = manager(undefined, undefined, (r) => events.push(r));
-    const found = await Promise.all(Array.from({ length: 200 }, () => resolveKey(lm.leasedKey(c, lease.elk, kms.unwrap))));
+    const found = await Promise.all(Array.from({ length: 200 }, () => resolveKey(lm.leasedKey(c, lease.id, lease.elk, kms.unwrap))));
     expect(kms.counts.unwrap).toBe(1);
-    expect(new Set(found.map(keyBytes))).toEqual(new Set([keyBytes(lease.key)]));
+    expect(new Set(found.map(keyBytes))).toEqual(new Set([keyBytes(lease)]));
     expect(events.filter((e) => e === 'miss')).toHaveLength(1);
     expect(events.filter((e) => e === 'shared')).toHaveLength(199);
-    const later = lm.leasedKey(c, lease.elk, kms.unwrap);
-    expect(later).toBeInstanceOf(KeyObject);
-    expect(keyBytes(later as KeyObject)).toBe(keyBytes(lease.key));
+    const later = lm.leasedKey(c, lease.id, lease.elk, kms.unwrap);
+    expect(later).not.toBeInstanceOf(Promise);
+    expect(keyBytes(later as LeasedKey)).toBe(keyBytes(lease));
     expect(kms.counts.unwrap).toBe(1);
     expect(events[events.length - 1]).toBe('hit');
     expect(lm.cachedKeys).toBe(1);
@@ -179,7 +185,7 @@ describe('LeaseManager.leasedKey', () => {
     const lm = manager();
     const c = cfg('t1', 1);
     const lease = await lm.acquire(c, kms.wrap);
-    expect(lm.leasedKey(c, lease.elk, kms.unwrap)).toBe(lease.key);
+    expect((lm.leasedKey(c, lease.id, lease.elk, kms.unwrap) as LeasedKey).gcm).toBe(lease.gcm);
     expect(kms.counts.unwrap).toBe(0);
   });
 
@@ -189,11 +195,11 @@ describe('LeaseManager.leasedKey', () => {
     const kms = fakeKms();
     const clock = { now: 0 };
     const lm = manager(clock, 500);
-    await resolveKey(lm.leasedKey(c, lease.elk, kms.unwrap));
+    await resolveKey(lm.leasedKey(c, lease.id, lease.elk, kms.unwrap));
     clock.now = 499;
-    expect(lm.leasedKey(c, lease.elk, kms.unwrap)).toBeInstanceOf(KeyObject);
+    expect(lm.leasedKey(c, lease.id, lease.elk, kms.unwrap)).not.toBeInstanceOf(Promise);
     clock.now = 500;
-    await resolveKey(lm.leasedKey(c, lease.elk, kms.unwrap));
+    await resolveKey(lm.leasedKey(c, lease.id, lease.elk, kms.unwrap));
     expect(kms.counts.unwrap).toBe(2);
   });
 
@@ -201,13 +207,13 @@ describe('LeaseManager.leasedKey', () => {
     const lease = await leaseFromAnotherProxy(cfg('t1', 2));
     const kms = fakeKms();
     const lm = manager();
-    await expect(resolveKey(lm.leasedKey(cfg('t1', 1), lease.elk, kms.unwrap))).rejects.toMatchObject({ code: 203 });
+    await expect(resolveKey(lm.leasedKey(cfg('t1', 1), lease.id, lease.elk, kms.unwrap))).rejects.toMatchObject({ code: 203 });
     expect(kms.counts.unwrap).toBe(0);
   });
 
   it('precondition: an ELK that is not an EncryptedDeks is refused with 203', async () => {
     const kms = fakeKms();
-    await expect(resolveKey(manager().leasedKey(cfg('t1', 1), Buffer.from('ff', 'hex'), kms.unwrap))).rejects.toMatchObject({ code: 203 });
+    await expect(resolveKey(manager().leasedKey(cfg('t1', 1), 1, Buffer.from('ff', 'hex'), kms.unwrap))).rejects.toMatchObject({ code: 203 });
     expect(kms.counts.unwrap).toBe(0);
   });
 
@@ -220,8 +226,8 @@ describe('LeaseManager.leasedKey', () => {
       throw new TspError(ErrorCode.KmsUnwrapFailed, 'no');
     };
     const lm = manager();
-    await expect(resolveKey(lm.leasedKey(c, elk, failing))).rejects.toMatchObject({ code: 205 });
-    await expect(resolveKey(lm.leasedKey(c, elk, failing))).rejects.toMatchObject({ code: 205 });
+    await expect(resolveKey(lm.leasedKey(c, 1, elk, failing))).rejects.toMatchObject({ code: 205 });
+    await expect(resolveKey(lm.leasedKey(c, 1, elk, failing))).rejects.toMatchObject({ code: 205 });
     expect(calls).toBe(2);
     expect(lm.cachedKeys).toBe(0);
   });
@@ -247,9 +253,9 @@ describe('LeaseManager.prune', () => {
     expect(lm.cachedKeys).toBe(1);
 
     // The unchanged config still serves from cache; the others need the KMS again.
-    expect(lm.leasedKey(unchanged, leases[0].elk, kms.unwrap)).toBe(leases[0].key);
+    expect((lm.leasedKey(unchanged, leases[0].id, leases[0].elk, kms.unwrap) as LeasedKey).gcm).toBe(leases[0].gcm);
     expect(kms.counts.unwrap).toBe(0);
-    await resolveKey(lm.leasedKey(disabled, leases[1].elk, kms.unwrap));
+    await resolveKey(lm.leasedKey(disabled, leases[1].id, leases[1].elk, kms.unwrap));
     expect(kms.counts.unwrap).toBe(1);
   });
 
@@ -295,11 +301,11 @@ describe('LeaseManager.prune', () => {
       await gate;
       return out;
     };
-    const pending = resolveKey(lm.leasedKey(c, lease.elk, slowUnwrap));
+    const pending = resolveKey(lm.leasedKey(c, lease.id, lease.elk, slowUnwrap));
     await new Promise((r) => setImmediate(r));
     lm.prune(registryOf([]));
     release();
-    expect(keyBytes(await pending)).toBe(keyBytes(lease.key));
+    expect(keyBytes(await pending)).toBe(keyBytes(lease));
     expect(calls).toBe(1);
     expect(lm.cachedKeys).toBe(0);
   });

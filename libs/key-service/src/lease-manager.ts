@@ -1,9 +1,10 @@
-import { createSecretKey, KeyObject, randomInt } from 'node:crypto';
+import { createSecretKey, randomInt } from 'node:crypto';
 import { decodeEncryptedDeks, encodeEncryptedDeks, ErrorCode, TspError } from '@tsp/tsp-protocol';
+import { AadState, LeasedGcm } from './leased-gcm';
 import { LruCache } from './lru-cache';
 import type { RandomPool } from './random-pool';
 import { SingleFlight } from './single-flight';
-import type { RuntimeKmsConfig, TenantRegistry } from './tenant-registry';
+import { leaseAad, RuntimeKmsConfig, TenantRegistry } from './tenant-registry';
 
 /**
  * Key leasing (tsp-api.md): per (tenant, config) a random 32-byte leased key (LK) is wrapped once
@@ -16,18 +17,23 @@ import type { RuntimeKmsConfig, TenantRegistry } from './tenant-registry';
  * - `prune()` drops, at once, every lease and cached LK of a config that is gone, disabled or
  *   changed in the new registry.
  */
-export interface Lease {
+/** A leased key ready for AES-256-GCM: one reusable cipher context and the tenant's AAD state. */
+export interface LeasedKey {
+  readonly gcm: LeasedGcm;
+  readonly aad: AadState;
+}
+
+export interface Lease extends LeasedKey {
   readonly id: number;
-  readonly key: KeyObject;
   /** Encoded EncryptedDeks holding the KMS-wrapped LK. */
   readonly elk: Uint8Array;
   readonly expiresAt: number;
   readonly config: RuntimeKmsConfig;
 }
 
-interface CachedKey {
-  readonly key: KeyObject;
+interface CachedKey extends LeasedKey {
   readonly config: RuntimeKmsConfig;
+  readonly elk: Uint8Array;
 }
 
 export interface LeaseManagerOptions {
@@ -44,14 +50,19 @@ export type KmsUnwrap = (config: RuntimeKmsConfig, data: Uint8Array) => Promise<
 
 const LK_LENGTH = 32;
 
-function configKey(c: RuntimeKmsConfig): string {
-  return `${c.tenantId}\0${c.id}`;
+/** Builds the GCM context of a raw leased key for the config's tenant, then wipes the raw key. */
+function leasedKeyOf(raw: Buffer, config: RuntimeKmsConfig): LeasedKey {
+  const gcm = new LeasedGcm(createSecretKey(raw));
+  raw.fill(0);
+  return { gcm, aad: gcm.absorbAad(leaseAad(config.tenantId)) };
 }
 
 export class LeaseManager {
+  /** Current lease per config, keyed by the config's fingerprint (unique, and new when it changes). */
   private readonly leases = new Map<string, Lease>();
   private readonly acquiring = new SingleFlight<string, Lease>();
-  private readonly unwrapping = new SingleFlight<string, KeyObject>();
+  private readonly unwrapping = new SingleFlight<string, CachedKey>();
+  /** Unwrapped leased keys by `fingerprint \0 leasedKeyId`; the ELK bytes are compared on a hit. */
   private readonly cache: LruCache<string, CachedKey>;
   private readonly now: () => number;
   /** Bumped by every prune; results of KMS calls begun before it are not cached. */
@@ -70,25 +81,24 @@ export class LeaseManager {
   }
 
   current(config: RuntimeKmsConfig): Lease | undefined {
-    const l = this.leases.get(configKey(config));
-    if (l === undefined || l.config.fingerprint !== config.fingerprint || l.expiresAt <= this.now()) return undefined;
+    const l = this.leases.get(config.fingerprint);
+    if (l === undefined || l.expiresAt <= this.now()) return undefined;
     return l;
   }
 
   acquire(config: RuntimeKmsConfig, wrap: KmsWrap): Promise<Lease> {
-    const k = configKey(config);
     const generation = this.generation;
-    return this.acquiring.run(k, async () => {
+    return this.acquiring.run(config.fingerprint, async () => {
       const raw = this.pool.take(LK_LENGTH);
       try {
         const wrapped = await wrap(config, raw);
         const elk = encodeEncryptedDeks([{ encryptedDekData: wrapped, kmsConfigId: config.id }]);
-        const key = createSecretKey(raw);
-        const lease: Lease = { id: randomInt(1, 2 ** 31 - 1), key, elk, expiresAt: this.now() + config.leaseLifetimeMs, config };
+        const id = randomInt(1, 2 ** 31 - 1);
+        const lease: Lease = { id, ...leasedKeyOf(raw, config), elk, expiresAt: this.now() + config.leaseLifetimeMs, config };
         // Install it only if no refresh pruned leases while the KMS call was in flight.
         if (generation === this.generation) {
-          this.leases.set(k, lease);
-          this.cache.set(cacheKey(config, elk), { key, config }, this.now() + this.opts.cacheTtlMs);
+          this.leases.set(config.fingerprint, lease);
+          this.cache.set(cacheKey(config, id), { gcm: lease.gcm, aad: lease.aad, config, elk }, this.now() + this.opts.cacheTtlMs);
         }
         return lease;
       } finally {
@@ -98,32 +108,27 @@ export class LeaseManager {
   }
 
   /**
-   * The LK of a leased EDEK entry made under `config`.
+   * The leased key of an EDEK entry made under `config` (synchronous on a cache hit).
    * Precondition: the ELK parses as EncryptedDeks whose first entry names the same config;
    * otherwise 203.
    */
-  leasedKey(config: RuntimeKmsConfig, elk: Uint8Array, unwrap: KmsUnwrap): KeyObject | Promise<KeyObject> {
-    const k = cacheKey(config, elk);
-    const now = this.now();
-    const hit = this.cache.get(k, now);
-    if (hit !== undefined && hit.config.fingerprint === config.fingerprint) {
+  leasedKey(config: RuntimeKmsConfig, leasedKeyId: number, elk: Uint8Array, unwrap: KmsUnwrap): LeasedKey | Promise<LeasedKey> {
+    const k = cacheKey(config, leasedKeyId);
+    const hit = this.cache.get(k, this.now());
+    if (hit !== undefined && bytesEqual(hit.elk, elk)) {
       this.opts.onCache?.('hit');
-      return hit.key;
+      return hit;
     }
-    const { promise, shared } = this.unwrapping.run(k, async () => {
+    // A miss, or another instance's lease that drew the same id: the full ELK decides.
+    const { promise, shared } = this.unwrapping.run(`${k}\0${Buffer.from(elk.buffer, elk.byteOffset, elk.byteLength).toString('base64')}`, async () => {
       const inner = decodeEncryptedDeks(elk)[0];
       if (inner.kmsConfigId !== config.id) {
         throw new TspError(ErrorCode.InvalidProvidedEdek, 'leased key of the EDEK names a different KMS config');
       }
       const generation = this.generation;
-      const raw = await unwrap(config, inner.encryptedDekData);
-      try {
-        const key = createSecretKey(raw);
-        if (generation === this.generation) this.cache.set(k, { key, config }, this.now() + this.opts.cacheTtlMs);
-        return key;
-      } finally {
-        raw.fill(0);
-      }
+      const entry: CachedKey = { ...leasedKeyOf(await unwrap(config, inner.encryptedDekData), config), config, elk: Uint8Array.from(elk) };
+      if (generation === this.generation) this.cache.set(k, entry, this.now() + this.opts.cacheTtlMs);
+      return entry;
     });
     this.opts.onCache?.(shared ? 'shared' : 'miss');
     return promise;
@@ -153,6 +158,10 @@ export class LeaseManager {
   }
 }
 
-function cacheKey(config: RuntimeKmsConfig, elk: Uint8Array): string {
-  return `${config.tenantId}\0${config.id}\0${Buffer.from(elk.buffer, elk.byteOffset, elk.byteLength).toString('base64')}`;
+function cacheKey(config: RuntimeKmsConfig, leasedKeyId: number): string {
+  return `${config.fingerprint}\0${leasedKeyId}`;
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
 }

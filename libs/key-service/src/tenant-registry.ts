@@ -24,8 +24,6 @@ export interface RuntimeTenant {
   readonly primary: RuntimeKmsConfig | undefined;
   readonly hasActiveConfig: boolean;
   readonly secrets: readonly TenantSecret[];
-  /** AAD of leased DEK encryption: binds the tenant id. */
-  readonly leaseAad: Buffer;
 }
 
 /** One immutable snapshot of every tenant; swapped atomically on refresh. */
@@ -57,6 +55,11 @@ function configFingerprint(c: KmsConfig): string {
 const PROVIDER_CLOSE_GRACE_MS = 30_000;
 
 export const LEASE_AAD_LABEL = 'tsp-leased-dek/v1\0';
+
+/** AAD of leased DEK encryption: binds the tenant id into every leased EDEK. */
+export function leaseAad(tenantId: string): Buffer {
+  return Buffer.from(LEASE_AAD_LABEL + tenantId, 'utf8');
+}
 
 /**
  * Builds a registry from opened tenants. Providers of configs whose fingerprint did not change
@@ -120,7 +123,6 @@ export function buildTenantRegistry(
         primary,
         hasActiveConfig: [...configs.values()].some((c) => c.active),
         secrets: Object.freeze(o.config.secrets.map((s) => Object.freeze({ ...s }))),
-        leaseAad: Buffer.from(LEASE_AAD_LABEL + o.tenantId, 'utf8'),
       }),
     );
   }

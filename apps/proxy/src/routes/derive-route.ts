@@ -1,18 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import { DeriveRequest, DeriveResponse, RequestSchemas, responseSchemas } from '@tsp/tsp-protocol';
 import { asTspError } from '@tsp/key-service';
-import type { ApiDeps } from '../app';
+import type { RouteDeps } from '../app';
 
-export function registerDeriveRoute(app: FastifyInstance, schemas: RequestSchemas, deps: ApiDeps): void {
+export function registerDeriveRoute(app: FastifyInstance, schemas: RequestSchemas, deps: RouteDeps): void {
   app.post<{ Body: DeriveRequest; Reply: DeriveResponse }>(
     '/api/1/key/derive-with-secret-path',
     { schema: { body: schemas.derive, response: { 200: responseSchemas.derive } }, config: { metricsRoute: 'derive' } },
-    async (req) => {
+    async (req, reply) => {
       const body = req.body;
       const count = Object.values(body.paths).reduce((n, p) => n + p.length, 0);
       try {
         const r = await deps.derive.derive(body.tenantId, body.paths, body.derivationType, body.secretType);
         deps.events.kms('derive', body, { count });
+        deps.ok('derive', reply);
         return r;
       } catch (e) {
         const err = asTspError(e, 100);

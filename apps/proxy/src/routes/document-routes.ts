@@ -16,7 +16,7 @@ import {
   WrapResponse,
 } from '@tsp/tsp-protocol';
 import type { KmsOperation } from '@tsp/events';
-import type { ApiDeps } from '../app';
+import type { RouteDeps } from '../app';
 
 function b64(u: Uint8Array): string {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64');
@@ -40,23 +40,24 @@ function failuresOut(failures: BatchResult<unknown>['failures']): Record<string,
 }
 
 /** Records a failed key operation as an event, then lets the error answer the request. */
-function failed(deps: ApiDeps, op: KmsOperation, meta: WrapRequest, e: unknown): never {
+function failed(deps: RouteDeps, op: KmsOperation, meta: WrapRequest, e: unknown): never {
   const err = asTspError(e, ErrorCode.UnknownError);
   deps.events.kms(op, meta, { failures: 1, errorCode: err.code });
   throw err;
 }
 
-export function registerDocumentRoutes(app: FastifyInstance, schemas: RequestSchemas, deps: ApiDeps): void {
+export function registerDocumentRoutes(app: FastifyInstance, schemas: RequestSchemas, deps: RouteDeps): void {
   const { keys, events } = deps;
 
   app.post<{ Body: WrapRequest; Reply: WrapResponse }>(
     '/api/1/document/wrap',
     { schema: { body: schemas.wrap, response: { 200: responseSchemas.wrap } }, config: { metricsRoute: 'wrap' } },
-    async (req) => {
+    async (req, reply) => {
       const body = req.body;
       try {
         const r = await keys.wrap(body.tenantId);
         events.kms('wrap', body, { kmsConfigId: r.config.id, leased: r.leased });
+        deps.ok('wrap', reply);
         return wrapOut(r);
       } catch (e) {
         return failed(deps, 'wrap', body, e);
@@ -67,11 +68,12 @@ export function registerDocumentRoutes(app: FastifyInstance, schemas: RequestSch
   app.post<{ Body: UnwrapRequest; Reply: UnwrapResponse }>(
     '/api/1/document/unwrap',
     { schema: { body: schemas.unwrap, response: { 200: responseSchemas.unwrap } }, config: { metricsRoute: 'unwrap' } },
-    async (req) => {
+    async (req, reply) => {
       const body = req.body;
       try {
         const r = await keys.unwrap(body.tenantId, body.encryptedDocumentKey);
         events.kms('unwrap', body, { kmsConfigId: r.config.id, leased: r.leased });
+        deps.ok('unwrap', reply);
         return { dek: dekOut(r.dek) };
       } catch (e) {
         return failed(deps, 'unwrap', body, e);
@@ -82,7 +84,7 @@ export function registerDocumentRoutes(app: FastifyInstance, schemas: RequestSch
   app.post<{ Body: BatchWrapRequest; Reply: BatchWrapResponse }>(
     '/api/1/document/batch-wrap',
     { schema: { body: schemas.batchWrap, response: { 200: responseSchemas.batchWrap } }, config: { metricsRoute: 'batch-wrap' } },
-    async (req) => {
+    async (req, reply) => {
       const body = req.body;
       let r: BatchResult<WrapResult>;
       try {
@@ -99,6 +101,7 @@ export function registerDocumentRoutes(app: FastifyInstance, schemas: RequestSch
         leased = w.leased;
       }
       events.kms('batchWrap', body, { kmsConfigId: config, leased, count: body.documentIds.length, failures: r.failures.size });
+      deps.ok('batch-wrap', reply);
       return { keys: out, failures: failuresOut(r.failures) };
     },
   );
@@ -106,7 +109,7 @@ export function registerDocumentRoutes(app: FastifyInstance, schemas: RequestSch
   app.post<{ Body: BatchUnwrapRequest; Reply: BatchUnwrapResponse }>(
     '/api/1/document/batch-unwrap',
     { schema: { body: schemas.batchUnwrap, response: { 200: responseSchemas.batchUnwrap } }, config: { metricsRoute: 'batch-unwrap' } },
-    async (req) => {
+    async (req, reply) => {
       const body = req.body;
       let r: BatchResult<UnwrapResult>;
       try {
@@ -117,6 +120,7 @@ export function registerDocumentRoutes(app: FastifyInstance, schemas: RequestSch
       const out: Record<string, UnwrapResponse> = {};
       for (const [id, u] of r.keys) out[id] = { dek: dekOut(u.dek) };
       events.kms('batchUnwrap', body, { count: r.keys.size + r.failures.size, failures: r.failures.size });
+      deps.ok('batch-unwrap', reply);
       return { keys: out, failures: failuresOut(r.failures) };
     },
   );
@@ -124,13 +128,14 @@ export function registerDocumentRoutes(app: FastifyInstance, schemas: RequestSch
   app.post<{ Body: RekeyRequest; Reply: WrapResponse }>(
     '/api/1/document/rekey',
     { schema: { body: schemas.rekey, response: { 200: responseSchemas.rekey } }, config: { metricsRoute: 'rekey' } },
-    async (req) => {
+    async (req, reply) => {
       const body = req.body;
       try {
         const r = await keys.rekey(body.tenantId, body.encryptedDocumentKey, body.newTenantId);
         // Both tenants see the key move: the source (its key left) and the target (it received one).
         events.kms('rekey', body, { otherTenantId: body.newTenantId });
         events.kms('rekey', body, { kmsConfigId: r.config.id, leased: r.leased, otherTenantId: body.tenantId }, body.newTenantId);
+        deps.ok('rekey', reply);
         return wrapOut(r);
       } catch (e) {
         return failed(deps, 'rekey', body, e);

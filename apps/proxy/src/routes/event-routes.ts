@@ -7,12 +7,12 @@ import {
   SecurityEventRequest,
   TspError,
 } from '@tsp/tsp-protocol';
-import type { ApiDeps } from '../app';
+import type { RouteDeps } from '../app';
 
 /** The security-event answer is exactly the 4 bytes `null`. */
 const NULL_BODY = 'null';
 
-export function registerEventRoutes(app: FastifyInstance, schemas: RequestSchemas, deps: ApiDeps): void {
+export function registerEventRoutes(app: FastifyInstance, schemas: RequestSchemas, deps: RouteDeps): void {
   app.post<{ Body: SecurityEventRequest }>(
     '/api/1/event/security-event',
     { schema: { body: schemas.securityEvent }, config: { metricsRoute: 'security-event' } },
@@ -30,6 +30,7 @@ export function registerEventRoutes(app: FastifyInstance, schemas: RequestSchema
       if (!deps.events.application(name, body)) {
         throw new TspError(ErrorCode.SecurityEventRejected, 'Security event rejected: the event queue is full', 503);
       }
+      deps.ok('security-event', reply);
       return reply.type('application/json').send(NULL_BODY);
     },
   );
@@ -47,6 +48,7 @@ export function registerEventRoutes(app: FastifyInstance, schemas: RequestSchema
         unwraps += op.unwraps;
       }
       deps.events.kms('reportOperations', body, { count: wraps + unwraps });
+      deps.ok('report-operations', reply);
       return reply.type('application/json').send(NULL_BODY);
     },
   );
