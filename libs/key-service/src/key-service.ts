@@ -5,7 +5,7 @@ import {
   ErrorCode,
   TspError,
 } from '@tsp/tsp-protocol';
-import type { Lease, LeaseManager } from './lease-manager';
+import type { Lease, LeasedKey, LeaseManager } from './lease-manager';
 import type { RandomPool } from './random-pool';
 import { RuntimeKmsConfig, RuntimeTenant, TenantRegistry } from './tenant-registry';
 
@@ -79,9 +79,13 @@ export class KeyService {
     throw new TspError(ErrorCode.NoPrimaryKmsConfiguration, `Tenant '${t.tenantId}' has no primary KMS configuration`);
   }
 
-  async wrap(tenantId: string): Promise<WrapResult> {
-    const t = this.tenant(tenantId);
-    return this.wrapWith(this.primary(t));
+  /**
+   * Synchronous (no promise, no tick) when the primary config is leased and its lease is
+   * current: the common case on the hot path. Throws TspError synchronously for tenant-level
+   * problems. Callers handle both shapes (`await` does).
+   */
+  wrap(tenantId: string): WrapResult | Promise<WrapResult> {
+    return this.wrapWith(this.primary(this.tenant(tenantId)));
   }
 
   async batchWrap(tenantId: string, documentIds: readonly string[]): Promise<BatchResult<WrapResult>> {
@@ -110,7 +114,8 @@ export class KeyService {
     return result;
   }
 
-  async unwrap(tenantId: string, edek: string): Promise<UnwrapResult> {
+  /** Synchronous on a leased-key cache hit (see wrap). */
+  unwrap(tenantId: string, edek: string): UnwrapResult | Promise<UnwrapResult> {
     const entries = decodeEdekBase64(edek);
     return this.unwrapEntries(this.tenant(tenantId), entries);
   }
@@ -129,7 +134,7 @@ export class KeyService {
   }
 
   /** Unwraps a base64 EDEK (or a wrapped tenant secret) for a tenant already looked up. */
-  async unwrapFor(t: RuntimeTenant, edek: string): Promise<UnwrapResult> {
+  unwrapFor(t: RuntimeTenant, edek: string): UnwrapResult | Promise<UnwrapResult> {
     return this.unwrapEntries(t, decodeEdekBase64(edek));
   }
 
@@ -142,19 +147,20 @@ export class KeyService {
     return this.wrapWith(targetConfig, dek);
   }
 
-  /** Wraps `dek` (fresh random when absent) with one config. */
-  async wrapWith(config: RuntimeKmsConfig, dek?: Buffer): Promise<WrapResult> {
-    if (config.leasingEnabled) {
-      let lease = this.opts.leases.current(config);
-      if (lease === undefined) {
-        try {
-          lease = await this.opts.leases.acquire(config, this.kmsWrap);
-        } catch (e) {
-          throw asTspError(e, ErrorCode.KmsWrapFailed);
-        }
-      }
-      return this.leasedWrap(config, lease, dek);
-    }
+  /** Wraps `dek` (fresh random when absent) with one config; synchronous with a current lease. */
+  wrapWith(config: RuntimeKmsConfig, dek?: Buffer): WrapResult | Promise<WrapResult> {
+    if (!config.leasingEnabled) return this.kmsWrapResult(config, dek);
+    const lease = this.opts.leases.current(config);
+    if (lease !== undefined) return this.leasedWrap(config, lease, dek);
+    return this.opts.leases.acquire(config, this.kmsWrap).then(
+      (l) => this.leasedWrap(config, l, dek),
+      (e: unknown) => {
+        throw asTspError(e, ErrorCode.KmsWrapFailed);
+      },
+    );
+  }
+
+  private async kmsWrapResult(config: RuntimeKmsConfig, dek?: Buffer): Promise<WrapResult> {
     const key = dek ?? this.opts.pool.take(DEK_LENGTH);
     const data = await this.kmsWrap(config, key);
     return { dek: key, edek: encodeEncryptedDeks([{ encryptedDekData: data, kmsConfigId: config.id }]), config, leased: false };
@@ -181,41 +187,45 @@ export class KeyService {
    * 203); that config is active (else 202). With several usable entries (redundant wrap), a
    * KMS failure of one falls through to the next.
    */
-  private async unwrapEntries(t: RuntimeTenant, entries: readonly EncryptedDek[]): Promise<UnwrapResult> {
-    let lastError: TspError | undefined;
+  private unwrapEntries(t: RuntimeTenant, entries: readonly EncryptedDek[]): UnwrapResult | Promise<UnwrapResult> {
+    const usable: [RuntimeKmsConfig, EncryptedDek][] = [];
     let disabled: RuntimeKmsConfig | undefined;
     for (const entry of entries) {
       const config = t.configs.get(entry.kmsConfigId);
       if (config === undefined) continue;
-      if (!config.active) {
-        disabled ??= config;
-        continue;
-      }
-      try {
-        return await this.unwrapEntry(config, entry);
-      } catch (e) {
-        lastError = asTspError(e, ErrorCode.KmsUnwrapFailed);
-      }
+      if (config.active) usable.push([config, entry]);
+      else disabled ??= config;
     }
-    if (lastError !== undefined) throw lastError;
+    if (usable.length === 1) return this.unwrapEntry(usable[0][0], usable[0][1]);
+    if (usable.length > 1) return this.unwrapFirstThatWorks(usable);
     if (disabled !== undefined) {
       throw new TspError(ErrorCode.KmsConfigurationDisabled, `KMS config ${disabled.id} of tenant '${t.tenantId}' is disabled`);
     }
     throw new TspError(ErrorCode.InvalidProvidedEdek, `KMS config ${entries[0].kmsConfigId} is not assigned to tenant '${t.tenantId}'`);
   }
 
-  private async unwrapEntry(config: RuntimeKmsConfig, entry: EncryptedDek): Promise<UnwrapResult> {
+  /** Redundant EDEKs: a failure of one config's KMS falls through to the next entry. */
+  private async unwrapFirstThatWorks(usable: readonly [RuntimeKmsConfig, EncryptedDek][]): Promise<UnwrapResult> {
+    let lastError: TspError | undefined;
+    for (const [config, entry] of usable) {
+      try {
+        return await this.unwrapEntry(config, entry);
+      } catch (e) {
+        lastError = asTspError(e, ErrorCode.KmsUnwrapFailed);
+      }
+    }
+    throw lastError;
+  }
+
+  private unwrapEntry(config: RuntimeKmsConfig, entry: EncryptedDek): UnwrapResult | Promise<UnwrapResult> {
     if (entry.leasedKeyId === 0) {
-      return { dek: await this.kmsUnwrap(config, entry.encryptedDekData), config, leased: false };
+      return this.kmsUnwrap(config, entry.encryptedDekData).then((dek) => ({ dek, config, leased: false }));
     }
     if (entry.leasedKeyIv.length !== IV_LENGTH || entry.encryptedLeasedKeyData.length === 0 || entry.encryptedDekData.length !== DEK_LENGTH + TAG_LENGTH) {
       throw new TspError(ErrorCode.InvalidProvidedEdek, 'leased EDEK is malformed');
     }
     const found = this.opts.leases.leasedKey(config, entry.leasedKeyId, entry.encryptedLeasedKeyData, this.kmsUnwrap);
-    const lk = found instanceof Promise ? await found : found;
-    const dek = lk.gcm.decrypt(Buffer.from(entry.leasedKeyIv), entry.encryptedDekData, lk.aad);
-    if (dek === undefined) throw new TspError(ErrorCode.KmsUnwrapFailed, 'leased EDEK failed authentication (tampered data or another tenant)');
-    return { dek, config, leased: true };
+    return found instanceof Promise ? found.then((lk) => leasedDecrypt(lk, config, entry)) : leasedDecrypt(found, config, entry);
   }
 
   /** A KMS wrap with deadline and observation. */
@@ -247,6 +257,12 @@ export class KeyService {
     const n = Math.min(this.opts.batchKmsConcurrency, items.length);
     await Promise.all(Array.from({ length: n }, worker));
   }
+}
+
+function leasedDecrypt(lk: LeasedKey, config: RuntimeKmsConfig, entry: EncryptedDek): UnwrapResult {
+  const dek = lk.gcm.decrypt(Buffer.from(entry.leasedKeyIv), entry.encryptedDekData, lk.aad);
+  if (dek === undefined) throw new TspError(ErrorCode.KmsUnwrapFailed, 'leased EDEK failed authentication (tampered data or another tenant)');
+  return { dek, config, leased: true };
 }
 
 export function asTspError(e: unknown, fallback: TspError['code']): TspError {

@@ -1,9 +1,12 @@
 import { TspError } from '@tsp/tsp-protocol';
 
-/** The TspError a promise rejects with; fails the test when it resolves or rejects otherwise. */
-export async function tspErrorOf(p: Promise<unknown>): Promise<TspError> {
+/**
+ * The TspError that a call throws or rejects with; fails the test when it succeeds or fails
+ * otherwise. Pass a function for calls that may throw synchronously (the hot-path methods do).
+ */
+export async function tspErrorOf(call: Promise<unknown> | (() => unknown)): Promise<TspError> {
   try {
-    await p;
+    await (typeof call === 'function' ? call() : call);
   } catch (e) {
     if (e instanceof TspError) return e;
     throw new Error(`expected a TspError, got ${String(e)}`);
