@@ -1,35 +1,43 @@
-import type { Counter, Histogram } from 'prom-client';
 import type { ProxyMetrics } from '@tsp/observability';
 
 const MAX_CLIENT_SERIES = 64;
 const CLEAN = /[^A-Za-z0-9._-]/g;
 
+interface RouteRecorder {
+  count(): void;
+  observe(seconds: number): void;
+}
+
 /**
- * Request metrics with label children bound once per label set (no per-request label hashing).
- * Client language/version come from headers: cleaned, shortened and capped in number so a
- * client cannot blow up the series count.
+ * Request metrics with one recorder per label set, made on first use: the hot path does one
+ * Map lookup and two closure calls. Client language/version come from headers: cleaned,
+ * shortened and capped in number so a client cannot blow up the series count.
  */
 export class RequestMetrics {
-  private readonly counters = new Map<string, Counter.Internal>();
-  private readonly histograms = new Map<string, Histogram.Internal<'route'>>();
-  private readonly clients = new Map<string, Counter.Internal>();
+  private readonly recorders = new Map<string, RouteRecorder>();
+  private readonly observers = new Map<string, (seconds: number) => void>();
+  private readonly clients = new Map<string, () => void>();
 
   constructor(private readonly m: ProxyMetrics) {}
 
   observe(route: string, status: number, code: number, seconds: number): void {
-    const key = `${route}|${status}|${code}`;
-    let c = this.counters.get(key);
-    if (c === undefined) {
-      c = this.m.requests.labels({ route, status: String(status), code: String(code) });
-      this.counters.set(key, c);
+    const key = status === 200 ? route : `${route}|${status}|${code}`;
+    let r = this.recorders.get(key);
+    if (r === undefined) {
+      r = { count: this.m.requests.child({ route, status: String(status), code: String(code) }), observe: this.observer(route) };
+      this.recorders.set(key, r);
     }
-    c.inc();
-    let h = this.histograms.get(route);
-    if (h === undefined) {
-      h = this.m.latency.labels({ route });
-      this.histograms.set(route, h);
+    r.count();
+    r.observe(seconds);
+  }
+
+  private observer(route: string): (seconds: number) => void {
+    let o = this.observers.get(route);
+    if (o === undefined) {
+      o = this.m.latency.child({ route });
+      this.observers.set(route, o);
     }
-    h.observe(seconds);
+    return o;
   }
 
   client(language: string | string[] | undefined, version: string | string[] | undefined): void {
@@ -38,13 +46,13 @@ export class RequestMetrics {
     let c = this.clients.get(key);
     if (c === undefined) {
       const full = this.clients.size >= MAX_CLIENT_SERIES;
-      c = this.m.clients.labels({
+      c = this.m.clients.child({
         language: full ? 'other' : clean(language),
         version: full ? 'other' : clean(version),
       });
       if (!full) this.clients.set(key, c);
     }
-    c.inc();
+    c();
   }
 }
 
