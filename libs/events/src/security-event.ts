@@ -60,10 +60,28 @@ export interface DeliveredEvent {
 export function toDeliveredEvent(e: SecurityEventRecord): DeliveredEvent {
   const out: DeliveredEvent = {
     tenantId: e.tenantId,
-    timestamp: new Date(e.timestampMillis).toISOString(),
+    timestamp: isoTimestamp(e.timestampMillis),
     iclFields: e.iclFields,
     customFields: e.customFields,
   };
   if (e.kms !== undefined) out.kms = e.kms;
   return out;
+}
+
+let lastMillis = -1;
+let lastIso = '';
+
+/** RFC 3339 UTC of a millisecond timestamp; the last one is remembered (events come in runs). */
+export function isoTimestamp(millis: number): string {
+  if (millis !== lastMillis) {
+    lastIso = new Date(millis).toISOString();
+    lastMillis = millis;
+  }
+  return lastIso;
+}
+
+/** One delivered event as a JSON line, built without an intermediate object. */
+export function deliveredEventLine(e: SecurityEventRecord): string {
+  const kms = e.kms === undefined ? '' : `,"kms":${JSON.stringify(e.kms)}`;
+  return `{"tenantId":${JSON.stringify(e.tenantId)},"timestamp":"${isoTimestamp(e.timestampMillis)}","iclFields":${JSON.stringify(e.iclFields)},"customFields":${JSON.stringify(e.customFields)}${kms}}\n`;
 }

@@ -94,3 +94,12 @@ describe('NullEventChannel', () => {
     await expect(channel.send([appEvent])).resolves.toBeUndefined();
   });
 });
+
+test('deliveredEventLine is exactly JSON.stringify of the delivered shape', () => {
+  const { deliveredEventLine, toDeliveredEvent } = jest.requireActual<typeof import('./security-event')>('./security-event');
+  const records: import('./security-event').SecurityEventRecord[] = [
+    { category: 'kms' as const, tenantId: 't"1\n', timestampMillis: 1700000000123, iclFields: { event: 'KMS_WRAP_KEY', requestingId: 'r\u2028', tspRayId: 'x-1' }, customFields: { a: 'b' }, kms: { kmsConfigId: 3, leased: true } },
+    { category: 'application' as const, tenantId: 't2', timestampMillis: 0, iclFields: { event: 'USER_LOGIN', requestingId: 'u', dataLabel: 'PII', tspRayId: 'x-2' }, customFields: {} },
+  ];
+  for (const r of records) expect(deliveredEventLine(r)).toBe(JSON.stringify(toDeliveredEvent(r)) + '\n');
+});

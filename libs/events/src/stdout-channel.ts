@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { EventChannel } from './event-queue';
-import { SecurityEventRecord, toDeliveredEvent } from './security-event';
+import { deliveredEventLine, SecurityEventRecord } from './security-event';
 
 /**
  * Writes each event as one JSON line (the delivered shape) to a stream, stdout by default:
@@ -12,7 +12,7 @@ export class StreamEventChannel implements EventChannel {
 
   async send(batch: readonly SecurityEventRecord[]): Promise<void> {
     let text = '';
-    for (const e of batch) text += JSON.stringify(toDeliveredEvent(e)) + '\n';
+    for (const e of batch) text += deliveredEventLine(e);
     if (!this.stream.write(text)) await once(this.stream, 'drain');
   }
 }
