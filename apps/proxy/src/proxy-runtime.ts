@@ -99,7 +99,8 @@ export function createProxyRuntime(config: ProxyConfig, logger: Logger, eventStr
     onDrop: (n) => metrics.eventsDropped.inc(n),
     onSendError: (err) => logger.warn('event channel send failed; will retry', { error: err instanceof Error ? err.message : String(err) }),
   });
-  const events = new EventRecorder(queue, (category) => metrics.eventsEnqueued.inc({ category }));
+  const enqueued = { kms: metrics.eventsEnqueued.child({ category: 'kms' }), application: metrics.eventsEnqueued.child({ category: 'application' }) };
+  const events = new EventRecorder(queue, (category) => enqueued[category]());
 
   const api = buildApiServer({
     keys,
@@ -145,10 +146,12 @@ export function createProxyRuntime(config: ProxyConfig, logger: Logger, eventStr
 
 /** Cache lookups counted through children bound once (no label hashing per request). */
 function leasedKeyCacheCounter(metrics: ProxyMetrics): (result: 'hit' | 'miss' | 'shared') => void {
-  const hit = metrics.leasedKeyCache.labels({ result: 'hit' });
-  const miss = metrics.leasedKeyCache.labels({ result: 'miss' });
-  const shared = metrics.leasedKeyCache.labels({ result: 'shared' });
-  return (result) => (result === 'hit' ? hit : result === 'miss' ? miss : shared).inc();
+  const counters = {
+    hit: metrics.leasedKeyCache.child({ result: 'hit' }),
+    miss: metrics.leasedKeyCache.child({ result: 'miss' }),
+    shared: metrics.leasedKeyCache.child({ result: 'shared' }),
+  };
+  return (result) => counters[result]();
 }
 
 function portOf(app: FastifyInstance): number {

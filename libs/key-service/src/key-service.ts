@@ -260,7 +260,7 @@ export class KeyService {
 }
 
 function leasedDecrypt(lk: LeasedKey, config: RuntimeKmsConfig, entry: EncryptedDek): UnwrapResult {
-  const dek = lk.gcm.decrypt(Buffer.from(entry.leasedKeyIv), entry.encryptedDekData, lk.aad);
+  const dek = lk.gcm.decrypt(entry.leasedKeyIv, entry.encryptedDekData, lk.aad);
   if (dek === undefined) throw new TspError(ErrorCode.KmsUnwrapFailed, 'leased EDEK failed authentication (tampered data or another tenant)');
   return { dek, config, leased: true };
 }

@@ -68,7 +68,7 @@ export class LeasedGcm {
    * Precondition: iv is 12 bytes and plaintext is 32 bytes.
    * Returns ciphertext(32) || tag(16), as AES-256-GCM with the absorbed AAD would.
    */
-  encrypt(iv: Buffer, plaintext: Buffer, aad: AadState): Buffer {
+  encrypt(iv: Uint8Array, plaintext: Uint8Array, aad: AadState): Buffer {
     const ks = this.keystream(iv);
     const out = Buffer.allocUnsafe(2 * BLOCK + GCM_TAG_LENGTH);
     for (let i = 0; i < 2 * BLOCK; i++) out[i] = plaintext[i] ^ ks[BLOCK + i];
@@ -81,7 +81,7 @@ export class LeasedGcm {
    * Precondition: iv is 12 bytes, data is ciphertext(32) || tag(16).
    * Returns the 32-byte plaintext, or undefined when the tag does not verify.
    */
-  decrypt(iv: Buffer, data: Uint8Array, aad: AadState): Buffer | undefined {
+  decrypt(iv: Uint8Array, data: Uint8Array, aad: AadState): Buffer | undefined {
     const ks = this.keystream(iv);
     const expected = Buffer.allocUnsafe(GCM_TAG_LENGTH);
     this.tag(data, 0, aad, ks, expected, 0);
@@ -97,10 +97,11 @@ export class LeasedGcm {
   }
 
   /** E(K, J0) || E(K, inc(J0)) || E(K, inc²(J0)) with J0 = iv || 0^31 || 1. */
-  private keystream(iv: Buffer): Buffer {
+  private keystream(iv: Uint8Array): Buffer {
     const c = this.counters;
+    const nonce = iv.subarray(0, GCM_IV_LENGTH);
     for (let b = 0; b < 3; b++) {
-      iv.copy(c, b * BLOCK, 0, GCM_IV_LENGTH);
+      c.set(nonce, b * BLOCK);
       c.writeUInt32BE(b + 1, b * BLOCK + GCM_IV_LENGTH);
     }
     return this.ecb.update(c);

@@ -13,9 +13,11 @@ export class ProxyMetrics {
   readonly latency: FastHistogram;
   readonly kmsCalls: Counter<'provider' | 'operation' | 'outcome'>;
   readonly kmsLatency: Histogram<'provider' | 'operation'>;
-  readonly leasedKeyCache: Counter<'result'>;
+  /** Label result; counted per leased unwrap, so a FastCounter. */
+  readonly leasedKeyCache: FastCounter;
   readonly eventQueueDepth: Gauge;
-  readonly eventsEnqueued: Counter<'category'>;
+  /** Label category; counted per event, so a FastCounter. */
+  readonly eventsEnqueued: FastCounter;
   readonly eventsDropped: Counter;
   /** Labels language, version: counted per request, so a FastCounter. */
   readonly clients: FastCounter;
@@ -39,9 +41,9 @@ export class ProxyMetrics {
       name: 'tsp_kms_call_duration_seconds', help: 'KMS call latency', labelNames: ['provider', 'operation'], registers,
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     });
-    this.leasedKeyCache = new Counter({ name: 'tsp_leased_key_cache_total', help: 'Leased-key lookups for unwrap: hit, miss (KMS call), shared (joined a call in flight)', labelNames: ['result'], registers });
+    this.leasedKeyCache = new FastCounter('tsp_leased_key_cache_total', 'Leased-key lookups for unwrap: hit, miss (KMS call), shared (joined a call in flight)', this.registry);
     this.eventQueueDepth = new Gauge({ name: 'tsp_event_queue_depth', help: 'Security events waiting in the in-process queue', registers });
-    this.eventsEnqueued = new Counter({ name: 'tsp_events_enqueued_total', help: 'Security events accepted into the queue', labelNames: ['category'], registers });
+    this.eventsEnqueued = new FastCounter('tsp_events_enqueued_total', 'Security events accepted into the queue', this.registry);
     this.eventsDropped = new Counter({ name: 'tsp_events_dropped_total', help: 'Security events dropped because the queue was full', registers });
     this.clients = new FastCounter('tsp_client_requests_total', 'Requests by Tenant Security Client language and version (x-icl-tsc-* headers)', this.registry);
     this.configRefreshes = new Counter({ name: 'tsp_config_refresh_total', help: 'Config document fetches by outcome (updated, unchanged, failed)', labelNames: ['outcome'], registers });

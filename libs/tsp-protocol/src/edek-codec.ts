@@ -98,7 +98,10 @@ export function decodeEncryptedDeks(bytes: Uint8Array): EncryptedDek[] {
   });
 }
 
-/** Decodes a base64 EDEK as sent by clients (standard alphabet; padding optional on input). */
+/**
+ * Decodes a base64 EDEK as sent by clients (standard alphabet; padding optional on input).
+ * Precondition: the string is base64 (Node's decoder would silently skip other characters).
+ */
 export function decodeEdekBase64(edek: string): EncryptedDek[] {
   if (!BASE64_RE.test(edek)) throw new TspError(ErrorCode.InvalidProvidedEdek, INVALID_EDEK_MESSAGE);
   return decodeEncryptedDeks(Buffer.from(edek, 'base64'));
