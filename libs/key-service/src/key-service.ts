@@ -101,7 +101,7 @@ export class KeyService {
       } catch (e) {
         throw asTspError(e, ErrorCode.KmsWrapFailed);
       }
-      for (const id of ids) result.keys.set(id, this.leasedWrap(config, lease));
+      this.leasedWrapMany(config, lease, ids, result.keys);
       return result;
     }
     await this.forEachLimited(ids, async (id) => {
@@ -166,19 +166,25 @@ export class KeyService {
     return { dek: key, edek: encodeEncryptedDeks([{ encryptedDekData: data, kmsConfigId: config.id }]), config, leased: false };
   }
 
-  private leasedWrap(config: RuntimeKmsConfig, lease: Lease, given?: Buffer): WrapResult {
+  /** A leased wrap: copy the lease's EDEK template, draw the IV into it, encrypt in place. */
+  private leasedWrap(config: RuntimeKmsConfig, lease: Lease, given?: Buffer, ks?: Buffer, ksOff?: number, iv?: Uint8Array): WrapResult {
     const dek = given ?? this.opts.pool.take(DEK_LENGTH);
-    const iv = this.opts.pool.take(IV_LENGTH);
-    const edek = encodeEncryptedDeks([
-      {
-        encryptedDekData: lease.gcm.encrypt(iv, dek, lease.aad),
-        kmsConfigId: config.id,
-        leasedKeyId: lease.id,
-        leasedKeyIv: iv,
-        encryptedLeasedKeyData: lease.elk,
-      },
-    ]);
+    const tpl = lease.template;
+    const edek = Buffer.allocUnsafe(tpl.bytes.length);
+    tpl.bytes.copy(edek);
+    const ivInEdek = edek.subarray(tpl.ivOffset, tpl.ivOffset + IV_LENGTH);
+    if (iv === undefined) this.opts.pool.fill(ivInEdek);
+    else ivInEdek.set(iv);
+    lease.gcm.encryptInto(ivInEdek, dek, lease.aad, edek, tpl.dataOffset, ks, ksOff);
     return { dek, edek, config, leased: true };
+  }
+
+  /** Many leased wraps with one AES call for all their keystreams. */
+  private leasedWrapMany(config: RuntimeKmsConfig, lease: Lease, ids: readonly string[], into: Map<string, WrapResult>): void {
+    const ivs = ids.map(() => this.opts.pool.take(IV_LENGTH));
+    const ks = lease.gcm.keystreams(ivs);
+    ids.forEach((id, n) => into.set(id, this.leasedWrap(config, lease, undefined, ks, n * 48, ivs[n])));
+    ks.fill(0);
   }
 
   /**

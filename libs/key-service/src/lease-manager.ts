@@ -1,5 +1,6 @@
 import { createSecretKey, randomInt } from 'node:crypto';
 import { decodeEncryptedDeks, encodeEncryptedDeks, ErrorCode, TspError } from '@tsp/tsp-protocol';
+import { EdekTemplate, leasedEdekTemplate } from './edek-template';
 import { AadState, LeasedGcm } from './leased-gcm';
 import { LruCache } from './lru-cache';
 import type { RandomPool } from './random-pool';
@@ -27,6 +28,8 @@ export interface Lease extends LeasedKey {
   readonly id: number;
   /** Encoded EncryptedDeks holding the KMS-wrapped LK. */
   readonly elk: Uint8Array;
+  /** The EDEK encoding of this lease, with the per-DEK fields to fill in. */
+  readonly template: EdekTemplate;
   readonly expiresAt: number;
   readonly config: RuntimeKmsConfig;
 }
@@ -94,7 +97,8 @@ export class LeaseManager {
         const wrapped = await wrap(config, raw);
         const elk = encodeEncryptedDeks([{ encryptedDekData: wrapped, kmsConfigId: config.id }]);
         const id = randomInt(1, 2 ** 31 - 1);
-        const lease: Lease = { id, ...leasedKeyOf(raw, config), elk, expiresAt: this.now() + config.leaseLifetimeMs, config };
+        const template = leasedEdekTemplate(config.id, id, elk);
+        const lease: Lease = { id, ...leasedKeyOf(raw, config), elk, template, expiresAt: this.now() + config.leaseLifetimeMs, config };
         // Install it only if no refresh pruned leases while the KMS call was in flight.
         if (generation === this.generation) {
           this.leases.set(config.fingerprint, lease);

@@ -78,3 +78,16 @@ test('the NIST SP 800-38D test case 14 key and IV (AES-256, zero key) give the k
   expect(out.subarray(0, 16).toString('hex')).toBe('cea7403d4d606b6e074ec5d3baf39d18');
   expect(out.equals(reference(key, Buffer.alloc(12), Buffer.alloc(0), Buffer.alloc(32)))).toBe(true);
 });
+
+test('encryptInto with batched keystreams equals one-by-one encryption', () => {
+  const key = randomBytes(32);
+  const gcm = new LeasedGcm(createSecretKey(key));
+  const aad = Buffer.from('tsp-leased-dek/v1\0tenant-a');
+  const state = gcm.absorbAad(aad);
+  const ivs = Array.from({ length: 37 }, () => randomBytes(12));
+  const pts = ivs.map(() => randomBytes(32));
+  const ks = gcm.keystreams(ivs);
+  const out = Buffer.alloc(ivs.length * 48 + 5);
+  ivs.forEach((iv, n) => gcm.encryptInto(iv, pts[n], state, out, 5 + n * 48, ks, n * 48));
+  ivs.forEach((iv, n) => expect(out.subarray(5 + n * 48, 5 + (n + 1) * 48).equals(reference(key, iv, aad, pts[n]))).toBe(true));
+});

@@ -69,12 +69,27 @@ export class LeasedGcm {
    * Returns ciphertext(32) || tag(16), as AES-256-GCM with the absorbed AAD would.
    */
   encrypt(iv: Uint8Array, plaintext: Uint8Array, aad: AadState): Buffer {
-    const ks = this.keystream(iv);
     const out = Buffer.allocUnsafe(2 * BLOCK + GCM_TAG_LENGTH);
-    for (let i = 0; i < 2 * BLOCK; i++) out[i] = plaintext[i] ^ ks[BLOCK + i];
-    this.tag(out, 0, aad, ks, out, 2 * BLOCK);
-    ks.fill(0);
+    this.encryptInto(iv, plaintext, aad, out, 0);
     return out;
+  }
+
+  /**
+   * As encrypt, writing ciphertext || tag into out[off..off+48). `ks` may hold this IV's
+   * keystream (from keystreams()) at ksOff; it is computed when absent.
+   */
+  encryptInto(iv: Uint8Array, plaintext: Uint8Array, aad: AadState, out: Uint8Array, off: number, ks?: Buffer, ksOff = 0): void {
+    const stream = ks ?? this.keystream(iv);
+    for (let i = 0; i < 2 * BLOCK; i++) out[off + i] = plaintext[i] ^ stream[ksOff + BLOCK + i];
+    this.tag(out, off, aad, stream, ksOff, out, off + 2 * BLOCK);
+    if (ks === undefined) stream.fill(0);
+  }
+
+  /** The keystreams of many IVs in one AES call: 48 bytes per IV, in order (callers wipe it). */
+  keystreams(ivs: readonly Uint8Array[]): Buffer {
+    const c = Buffer.allocUnsafe(ivs.length * 3 * BLOCK);
+    ivs.forEach((iv, n) => this.counterBlocks(iv, c, n * 3 * BLOCK));
+    return this.ecb.update(c);
   }
 
   /**
@@ -84,7 +99,7 @@ export class LeasedGcm {
   decrypt(iv: Uint8Array, data: Uint8Array, aad: AadState): Buffer | undefined {
     const ks = this.keystream(iv);
     const expected = Buffer.allocUnsafe(GCM_TAG_LENGTH);
-    this.tag(data, 0, aad, ks, expected, 0);
+    this.tag(data, 0, aad, ks, 0, expected, 0);
     const ok = timingSafeEqual(expected, data.subarray(2 * BLOCK, 2 * BLOCK + GCM_TAG_LENGTH));
     if (!ok) {
       ks.fill(0);
@@ -98,17 +113,20 @@ export class LeasedGcm {
 
   /** E(K, J0) || E(K, inc(J0)) || E(K, inc²(J0)) with J0 = iv || 0^31 || 1. */
   private keystream(iv: Uint8Array): Buffer {
-    const c = this.counters;
-    const nonce = iv.subarray(0, GCM_IV_LENGTH);
-    for (let b = 0; b < 3; b++) {
-      c.set(nonce, b * BLOCK);
-      c.writeUInt32BE(b + 1, b * BLOCK + GCM_IV_LENGTH);
-    }
-    return this.ecb.update(c);
+    this.counterBlocks(iv, this.counters, 0);
+    return this.ecb.update(this.counters);
   }
 
-  /** tag = E(K, J0) xor GHASH(aad, 32-byte ciphertext at ct[ctOff]) into out[outOff]. */
-  private tag(ct: Uint8Array, ctOff: number, aad: AadState, ks: Buffer, out: Uint8Array, outOff: number): void {
+  private counterBlocks(iv: Uint8Array, c: Buffer, off: number): void {
+    const nonce = iv.subarray(0, GCM_IV_LENGTH);
+    for (let b = 0; b < 3; b++) {
+      c.set(nonce, off + b * BLOCK);
+      c.writeUInt32BE(b + 1, off + b * BLOCK + GCM_IV_LENGTH);
+    }
+  }
+
+  /** tag = E(K, J0) xor GHASH(aad, 32-byte ciphertext at ct[ctOff]) into out[outOff]; E(K, J0) = ks[k..k+16). */
+  private tag(ct: Uint8Array, ctOff: number, aad: AadState, ks: Buffer, k: number, out: Uint8Array, outOff: number): void {
     const x = this.x;
     x.set(aad.x);
     this.xorBlock(x, ct, ctOff);
@@ -120,7 +138,8 @@ export class LeasedGcm {
     x[3] ^= 2 * BLOCK * 8;
     this.mul(x);
     for (let w = 0; w < 4; w++) {
-      const v = x[w] ^ ((ks[w * 4] << 24) | (ks[w * 4 + 1] << 16) | (ks[w * 4 + 2] << 8) | ks[w * 4 + 3]);
+      const j = k + w * 4;
+      const v = x[w] ^ ((ks[j] << 24) | (ks[j + 1] << 16) | (ks[j + 2] << 8) | ks[j + 3]);
       out[outOff + w * 4] = v >>> 24;
       out[outOff + w * 4 + 1] = (v >>> 16) & 0xff;
       out[outOff + w * 4 + 2] = (v >>> 8) & 0xff;

@@ -29,6 +29,16 @@ export class RandomPool {
     return out;
   }
 
+  /** Fills `target` with fresh random bytes (as take, without the allocation). */
+  fill(target: Uint8Array): void {
+    const n = target.length;
+    if (n <= 0 || n > this.size) throw new RangeError('random pool request out of range');
+    if (this.offset + n > this.size) this.swap();
+    target.set(this.current.subarray(this.offset, this.offset + n));
+    this.current.fill(0, this.offset, this.offset + n);
+    this.offset += n;
+  }
+
   private swap(): void {
     if (this.spare !== undefined) {
       this.current = this.spare;
