@@ -108,11 +108,13 @@ async function run(opts: BenchOptions): Promise<boolean> {
   }
   const work = reg.tempDir('tsp-bench-');
   const { env } = await ensureDevEnvironment(path.join(work, 'dev'));
-  if (opts.pinCpus && (cpus().length < 2 || !onPath('taskset'))) throw new Error('BENCH_PIN=1 needs 2 or more CPUs and taskset (util-linux)');
+  const canPin = cpus().length >= 2 && onPath('taskset');
+  if (opts.pinCpus === true && !canPin) throw new Error('BENCH_PIN=1 needs 2 or more CPUs and taskset (util-linux)');
+  const pin = opts.pinCpus === true || (opts.pinCpus === 'auto' && canPin);
   // Pinned: servers on CPU 0, the load generator on CPU 1.
-  const serverCpu = opts.pinCpus ? 0 : undefined;
-  const gen = chooseLoadGenerator(reg, work, { forceAutocannon: opts.forceAutocannon, cpu: opts.pinCpus ? 1 : undefined }, note);
-  note(`load generator: ${gen.name} ${gen.version}${opts.pinCpus ? ' (servers pinned to CPU 0, load generator to CPU 1)' : ''}`);
+  const serverCpu = pin ? 0 : undefined;
+  const gen = chooseLoadGenerator(reg, work, { forceAutocannon: opts.forceAutocannon, cpu: pin ? 1 : undefined }, note);
+  note(`load generator: ${gen.name} ${gen.version}${pin ? ' (servers pinned to CPU 0, load generator to CPU 1)' : ''}`);
   const headers = apiHeaders(env.apiKey);
 
   const baseline = await startBaselineServer(reg, serverCpu);
@@ -159,7 +161,7 @@ async function run(opts: BenchOptions): Promise<boolean> {
       warmupSeconds: opts.warmupSeconds,
       connections: opts.connections,
       threads: gen.name === 'wrk' ? opts.threads : 1,
-      pinnedCpus: opts.pinCpus,
+      pinnedCpus: pin,
     },
     machine: { cpus: cpus().length, node: process.versions.node, platform: `${process.platform}-${process.arch}` },
     loadGenerator: { name: gen.name, version: gen.version },

@@ -25,10 +25,12 @@ export interface BenchOptions {
   /** Seconds an idle proxy runs after /ready before its RSS is read (BENCH_SETTLE). */
   settleSeconds: number;
   /**
-   * BENCH_PIN=1: servers on CPU 0, the load generator on CPU 1 (taskset). Steadier numbers, but
-   * the server's GC and thread-pool threads then share its core. Off by default.
+   * Servers on CPU 0, the load generator on CPU 1 (taskset), so the load generator does not
+   * starve the server it measures: steadier numbers (the server's GC and thread-pool threads
+   * share its core). On by default where possible (2+ CPUs and taskset); BENCH_PIN=0 turns it
+   * off, BENCH_PIN=1 demands it.
    */
-  pinCpus: boolean;
+  pinCpus: boolean | 'auto';
   /** BENCH_LOAD_GENERATOR=autocannon forces the fallback even when wrk exists. */
   forceAutocannon: boolean;
   /** JSON output file (BENCH_OUTPUT). */
@@ -67,7 +69,7 @@ export function readOptions(vars: NodeJS.ProcessEnv): BenchOptions {
     skipMemory: flagVar(vars, 'BENCH_SKIP_MEMORY'),
     readyTimeoutSeconds: intVar(vars, 'BENCH_READY_TIMEOUT', 240, 5, 3600, problems),
     settleSeconds: intVar(vars, 'BENCH_SETTLE', 5, 0, 600, problems),
-    pinCpus: flagVar(vars, 'BENCH_PIN'),
+    pinCpus: vars['BENCH_PIN'] === undefined || vars['BENCH_PIN'] === '' ? 'auto' : flagVar(vars, 'BENCH_PIN'),
     forceAutocannon: generator === 'autocannon',
     outputFile: path.resolve(ROOT, vars['BENCH_OUTPUT'] ?? path.join('var', 'bench', 'latest.json')),
   };
