@@ -1,9 +1,13 @@
 /**
  * A bounded LRU with per-entry expiry, on Map insertion order. `onEvict` lets the owner wipe
- * key material when an entry leaves.
+ * key material when an entry leaves. A hit moves its entry to the young end at most once per
+ * RECENCY_GRANULARITY_MS (a hot key is hit thousands of times a second; moving it every time
+ * costs a Map delete and insert each), which is exact enough for eviction order.
  */
+const RECENCY_GRANULARITY_MS = 1000;
+
 export class LruCache<K, V> {
-  private readonly map = new Map<K, { value: V; expiresAt: number }>();
+  private readonly map = new Map<K, { value: V; expiresAt: number; touchedAt: number }>();
 
   constructor(
     private readonly maxEntries: number,
@@ -21,9 +25,11 @@ export class LruCache<K, V> {
       this.delete(key);
       return undefined;
     }
-    // Refresh recency.
-    this.map.delete(key);
-    this.map.set(key, e);
+    if (now - e.touchedAt >= RECENCY_GRANULARITY_MS) {
+      e.touchedAt = now;
+      this.map.delete(key);
+      this.map.set(key, e);
+    }
     return e.value;
   }
 
@@ -33,7 +39,7 @@ export class LruCache<K, V> {
       this.map.delete(key);
       if (old.value !== value) this.onEvict?.(old.value);
     }
-    this.map.set(key, { value, expiresAt });
+    this.map.set(key, { value, expiresAt, touchedAt: -Infinity });
     while (this.map.size > this.maxEntries) {
       const oldest = this.map.keys().next().value as K;
       this.delete(oldest);

@@ -14,18 +14,7 @@ import {
 } from '@tsp/tsp-protocol';
 import type { KmsOperation } from '@tsp/events';
 import type { RouteDeps } from '../app';
-import { batchUnwrapJson, batchWrapJson } from './batch-json';
-
-function b64(u: Uint8Array): string {
-  return Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64');
-}
-
-/** Encodes a DEK for the response and wipes our copy. */
-function dekOut(dek: Buffer): string {
-  const s = dek.toString('base64');
-  dek.fill(0);
-  return s;
-}
+import { b64, batchUnwrapJson, batchWrapJson, dekOut } from './answer-encoding';
 
 function wrapOut(r: WrapResult): WrapResponse {
   return { dek: dekOut(r.dek), edek: b64(r.edek) };

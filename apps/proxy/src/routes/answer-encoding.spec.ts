@@ -2,7 +2,7 @@ import Ajv from 'ajv';
 import { randomBytes } from 'node:crypto';
 import type { BatchResult, RuntimeKmsConfig, UnwrapResult, WrapResult } from '@tsp/key-service';
 import { responseSchemas, TspError } from '@tsp/tsp-protocol';
-import { batchUnwrapJson, batchWrapJson } from './batch-json';
+import { batchUnwrapJson, batchWrapJson } from './answer-encoding';
 
 const config = { id: 3 } as RuntimeKmsConfig;
 const ajv = new Ajv({ strict: false });
