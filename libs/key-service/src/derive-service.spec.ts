@@ -1,11 +1,10 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { KmsConfig, OpenedTenant, TenantConfig, TenantSecret } from '@tsp/config-crypto';
-import { KmsCallContext, KmsProvider, KmsProviderFactory, KmsProviderRegistry } from '@tsp/kms-core';
+import type { KmsConfig, TenantConfig, TenantSecret } from '@tsp/config-crypto';
 import { localKmsFactory } from '@tsp/kms-local';
 import { encodeEncryptedDeks, ErrorCode, SecretType } from '@tsp/tsp-protocol';
 import { DeriveService, ReadOnlySecretSource, SecretCreator, usableSecrets } from './derive-service';
-import { RuntimeTenant, buildTenantRegistry } from './tenant-registry';
-import { localConfig, newKeyService, tenantConfig, TestKeyService } from './key-service.test-helpers';
+import type { RuntimeTenant } from './tenant-registry';
+import { interceptedLocalFactory, localConfig, newKeyService, registryOf, tenantConfig, TestKeyService } from './key-service.test-helpers';
 import { tspErrorOf } from '@tsp/test-support';
 
 const NO_CREATE = 'the file config source cannot store new secrets';
@@ -160,26 +159,14 @@ describe('DeriveService', () => {
     // Unwraps under config 21 wait for a gate, so secret 3 (config 20) is cached first.
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
-    const gated: KmsProviderFactory = {
-      type: 'local',
-      validate: (c: KmsConfig) => localKmsFactory.validate(c),
-      create(c: KmsConfig): KmsProvider {
-        const inner = localKmsFactory.create(c);
-        return {
-          type: 'local',
-          wrap: (dek: Buffer, ctx: KmsCallContext) => inner.wrap(dek, ctx),
-          unwrap: async (data: Uint8Array, ctx: KmsCallContext) => {
-            if (ctx.kmsConfigId === 21) await gate;
-            return inner.unwrap(data, ctx);
-          },
-          healthcheck: (ctx: KmsCallContext) => inner.healthcheck(ctx),
-          close: () => inner.close(),
-        };
+    const gated = interceptedLocalFactory({
+      unwrap: async (inner, data, ctx) => {
+        if (ctx.kmsConfigId === 21) await gate;
+        return inner.unwrap(data, ctx);
       },
-    };
+    });
     const s = newKeyService(f.tenants);
-    const opened: OpenedTenant[] = f.tenants.map((config) => ({ tenantId: config.tenantId, ok: true, config, fingerprint: 'x' }));
-    s.keys.setRegistry(buildTenantRegistry(opened, new KmsProviderRegistry().register(gated), 2));
+    s.keys.setRegistry(registryOf(f.tenants, 2, undefined, gated));
     const d = service(s);
     const pending = d.derive('td', { p1: ['x'] }, 'sha512', 'deterministic');
     for (let i = 0; i < 20 && s.kms.unwrap < 1; i++) await new Promise((r) => setImmediate(r));

@@ -1,9 +1,5 @@
-import type { KmsConfig, OpenedTenant } from '@tsp/config-crypto';
-import { KmsCallContext, KmsProvider, KmsProviderFactory, KmsProviderRegistry } from '@tsp/kms-core';
-import { localKmsFactory } from '@tsp/kms-local';
 import { decodeEdekBase64, decodeEncryptedDeks, encodeEncryptedDeks, ErrorCode, TspError } from '@tsp/tsp-protocol';
-import { buildTenantRegistry } from './tenant-registry';
-import { localConfig, newKeyService, registryOf, tenantConfig } from './key-service.test-helpers';
+import { interceptedLocalFactory, localConfig, newKeyService, registryOf, tenantConfig } from './key-service.test-helpers';
 import { tspErrorOf } from '@tsp/test-support';
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
@@ -223,25 +219,12 @@ describe('KeyService: batches', () => {
   it('unleased batchWrap with a failing KMS: partial failures with 204, every id in exactly one map', async () => {
     // A local provider whose every third wrap fails.
     let n = 0;
-    const flaky: KmsProviderFactory = {
-      type: 'local',
-      validate: (c: KmsConfig) => localKmsFactory.validate(c),
-      create(c: KmsConfig): KmsProvider {
-        const inner = localKmsFactory.create(c);
-        return {
-          type: 'local',
-          wrap: (dek: Buffer, ctx: KmsCallContext) =>
-            ++n % 3 === 0 ? Promise.reject(new TspError(ErrorCode.KmsWrapFailed, 'throttled wrap')) : inner.wrap(dek, ctx),
-          unwrap: (d: Uint8Array, ctx: KmsCallContext) => inner.unwrap(d, ctx),
-          healthcheck: (ctx: KmsCallContext) => inner.healthcheck(ctx),
-          close: () => inner.close(),
-        };
-      },
-    };
+    const flaky = interceptedLocalFactory({
+      wrap: (inner, dek, ctx) => (++n % 3 === 0 ? Promise.reject(new TspError(ErrorCode.KmsWrapFailed, 'throttled wrap')) : inner.wrap(dek, ctx)),
+    });
     const tenants = fixtures();
     const s = newKeyService(tenants, { batchKmsConcurrency: 3 });
-    const opened: OpenedTenant[] = tenants.map((config) => ({ tenantId: config.tenantId, ok: true, config, fingerprint: 'x' }));
-    s.keys.setRegistry(buildTenantRegistry(opened, new KmsProviderRegistry().register(flaky), 2));
+    s.keys.setRegistry(registryOf(tenants, 2, undefined, flaky));
     const ids = Array.from({ length: 30 }, (_, i) => `d${i}`);
     const r = await s.keys.batchWrap('t2', ids);
     expect(r.failures.size).toBe(10);

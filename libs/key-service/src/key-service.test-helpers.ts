@@ -3,7 +3,7 @@
  * TenantRegistry and a KeyService whose KMS calls are counted through its observer.
  */
 import type { KmsConfig, OpenedTenant, TenantConfig, TenantSecret } from '@tsp/config-crypto';
-import { KmsProviderRegistry } from '@tsp/kms-core';
+import { KmsCallContext, KmsProvider, KmsProviderFactory, KmsProviderRegistry } from '@tsp/kms-core';
 import { generateLocalKek, localKmsFactory } from '@tsp/kms-local';
 import { KeyService } from './key-service';
 import { LeaseManager } from './lease-manager';
@@ -18,9 +18,35 @@ export function tenantConfig(tenantId: string, kmsConfigs: KmsConfig[], secrets:
   return { tenantId, kmsConfigs, secrets };
 }
 
-export function registryOf(tenants: readonly TenantConfig[], sequence = 1, previous?: TenantRegistry): TenantRegistry {
+export function registryOf(
+  tenants: readonly TenantConfig[],
+  sequence = 1,
+  previous?: TenantRegistry,
+  factory: KmsProviderFactory = localKmsFactory,
+): TenantRegistry {
   const opened: OpenedTenant[] = tenants.map((config) => ({ tenantId: config.tenantId, ok: true, config, fingerprint: 'x' }));
-  return buildTenantRegistry(opened, new KmsProviderRegistry().register(localKmsFactory), sequence, previous);
+  return buildTenantRegistry(opened, new KmsProviderRegistry().register(factory), sequence, previous);
+}
+
+/** The local provider with its calls passed through `wrap`/`unwrap` interceptors (faults, gates). */
+export function interceptedLocalFactory(hooks: {
+  wrap?: (inner: KmsProvider, dek: Buffer, ctx: KmsCallContext) => Promise<Uint8Array>;
+  unwrap?: (inner: KmsProvider, data: Uint8Array, ctx: KmsCallContext) => Promise<Buffer>;
+}): KmsProviderFactory {
+  return {
+    type: 'local',
+    validate: (c: KmsConfig) => localKmsFactory.validate(c),
+    create(c: KmsConfig): KmsProvider {
+      const inner = localKmsFactory.create(c);
+      return {
+        type: 'local',
+        wrap: (dek, ctx) => (hooks.wrap ? hooks.wrap(inner, dek, ctx) : inner.wrap(dek, ctx)),
+        unwrap: (data, ctx) => (hooks.unwrap ? hooks.unwrap(inner, data, ctx) : inner.unwrap(data, ctx)),
+        healthcheck: (ctx) => inner.healthcheck(ctx),
+        close: () => inner.close(),
+      };
+    },
+  };
 }
 
 export interface KmsCounts {
