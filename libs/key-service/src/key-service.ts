@@ -95,13 +95,7 @@ export class KeyService {
     const result: BatchResult<WrapResult> = { keys: new Map(), failures: new Map() };
     if (config.leasingEnabled) {
       // One lease for the whole batch, then local crypto only.
-      let lease;
-      try {
-        lease = this.opts.leases.current(config) ?? (await this.opts.leases.acquire(config, this.kmsWrap));
-      } catch (e) {
-        throw asTspError(e, ErrorCode.KmsWrapFailed);
-      }
-      this.leasedWrapMany(config, lease, ids, result.keys);
+      this.leasedWrapMany(config, await this.leaseFor(config), ids, result.keys);
       return result;
     }
     await this.forEachLimited(ids, async (id) => {
@@ -150,13 +144,17 @@ export class KeyService {
   /** Wraps `dek` (fresh random when absent) with one config; synchronous with a current lease. */
   wrapWith(config: RuntimeKmsConfig, dek?: Buffer): WrapResult | Promise<WrapResult> {
     if (!config.leasingEnabled) return this.kmsWrapResult(config, dek);
-    const lease = this.opts.leases.current(config);
-    if (lease !== undefined) return this.leasedWrap(config, lease, dek);
-    return this.opts.leases.acquire(config, this.kmsWrap).then(
-      (l) => this.leasedWrap(config, l, dek),
-      (e: unknown) => {
+    const lease = this.leaseFor(config);
+    return lease instanceof Promise ? lease.then((l) => this.leasedWrap(config, l, dek)) : this.leasedWrap(config, lease, dek);
+  }
+
+  /** The current lease of a config, or a new one (one KMS call shared by concurrent callers). */
+  private leaseFor(config: RuntimeKmsConfig): Lease | Promise<Lease> {
+    return (
+      this.opts.leases.current(config) ??
+      this.opts.leases.acquire(config, this.kmsWrap).catch((e: unknown) => {
         throw asTspError(e, ErrorCode.KmsWrapFailed);
-      },
+      })
     );
   }
 
