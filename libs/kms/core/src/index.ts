@@ -1,3 +1,4 @@
 export * from './kms-provider';
 export * from './base-provider';
 export * from './provider-registry';
+export * from './endpoint';

@@ -1,0 +1,2 @@
+// Placeholder: the implementation comes with issue 3.
+export {};
