@@ -52,6 +52,9 @@ export function createProxyRuntime(config: ProxyConfig, logger: Logger, eventStr
         metrics.kmsCalls.inc({ provider, operation, outcome: ok ? 'ok' : 'error' });
         metrics.kmsLatency.observe({ provider, operation }, seconds);
       },
+      redundantWrapSkipped(provider, code) {
+        metrics.redundantWrapSkipped.inc({ provider, code: String(code) });
+      },
     },
   });
 

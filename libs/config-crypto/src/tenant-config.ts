@@ -45,6 +45,12 @@ export interface TenantConfig {
   tenantId: string;
   kmsConfigs: KmsConfig[];
   secrets: TenantSecret[];
+  /**
+   * Redundant wrap: every wrap also wraps the DEK with each other active config (primary
+   * first in the EDEK), so unwrap still works while one KMS is down. Costs one KMS call (or
+   * leased wrap) per active config on each wrap and larger EDEKs. Default false.
+   */
+  redundantWrap?: boolean;
 }
 
 export const tenantConfigSchema = {
@@ -53,6 +59,7 @@ export const tenantConfigSchema = {
   required: ['tenantId', 'kmsConfigs', 'secrets'],
   properties: {
     tenantId: { type: 'string', minLength: 1, maxLength: 512 },
+    redundantWrap: { type: 'boolean' },
     kmsConfigs: {
       type: 'array',
       items: {

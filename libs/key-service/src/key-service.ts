@@ -1,5 +1,6 @@
 import {
   decodeEdekBase64,
+  decodeEncryptedDeks,
   encodeEncryptedDeks,
   EncryptedDek,
   ErrorCode,
@@ -34,6 +35,8 @@ export interface BatchResult<T> {
 
 export interface KmsCallObserver {
   kmsCall(provider: string, operation: 'wrap' | 'unwrap', ok: boolean, seconds: number): void;
+  /** A secondary config of a redundant wrap failed and was left out of the EDEK. */
+  redundantWrapSkipped?(provider: string, code: number): void;
 }
 
 export interface KeyServiceOptions {
@@ -85,7 +88,29 @@ export class KeyService {
    * problems. Callers handle both shapes (`await` does).
    */
   wrap(tenantId: string): WrapResult | Promise<WrapResult> {
-    return this.wrapWith(this.primary(this.tenant(tenantId)));
+    return this.wrapFor(this.tenant(tenantId));
+  }
+
+  /** Wraps for a tenant: with its primary config, and with redundant wrap on, every other active one. */
+  wrapFor(t: RuntimeTenant, dek?: Buffer): WrapResult | Promise<WrapResult> {
+    const primary = this.primary(t);
+    return t.redundantConfigs.length === 0 ? this.wrapWith(primary, dek) : this.redundantWrap(t, primary, dek);
+  }
+
+  /**
+   * Redundant wrap: the primary's entry first (it must succeed), then one entry per other active
+   * config, wrapped in parallel. A secondary that fails is left out of this EDEK (reported to
+   * the observer) rather than failing the wrap: redundancy protects unwrap, not wrap.
+   */
+  private async redundantWrap(t: RuntimeTenant, primary: RuntimeKmsConfig, given?: Buffer): Promise<WrapResult> {
+    const first = await this.wrapWith(primary, given);
+    const secondary = await Promise.allSettled(t.redundantConfigs.map(async (c) => this.wrapWith(c, first.dek)));
+    const entries = [decodeEncryptedDeks(first.edek)[0]];
+    secondary.forEach((r, i) => {
+      if (r.status === 'fulfilled') entries.push(decodeEncryptedDeks(r.value.edek)[0]);
+      else this.opts.observer?.redundantWrapSkipped?.(t.redundantConfigs[i].type, asTspError(r.reason, ErrorCode.KmsWrapFailed).code);
+    });
+    return { ...first, edek: encodeEncryptedDeks(entries) };
   }
 
   async batchWrap(tenantId: string, documentIds: readonly string[]): Promise<BatchResult<WrapResult>> {
@@ -93,14 +118,14 @@ export class KeyService {
     const config = this.primary(t);
     const ids = [...new Set(documentIds)];
     const result: BatchResult<WrapResult> = { keys: new Map(), failures: new Map() };
-    if (config.leasingEnabled) {
+    if (config.leasingEnabled && t.redundantConfigs.length === 0) {
       // One lease for the whole batch, then local crypto only.
       this.leasedWrapMany(config, await this.leaseFor(config), ids, result.keys);
       return result;
     }
     await this.forEachLimited(ids, async (id) => {
       try {
-        result.keys.set(id, await this.wrapWith(config));
+        result.keys.set(id, await this.wrapFor(t));
       } catch (e) {
         result.failures.set(id, asTspError(e, ErrorCode.KmsWrapFailed));
       }
@@ -136,9 +161,9 @@ export class KeyService {
   async rekey(tenantId: string, edek: string, newTenantId: string): Promise<WrapResult> {
     const entries = decodeEdekBase64(edek);
     const target = this.tenant(newTenantId);
-    const targetConfig = this.primary(target);
+    this.primary(target); // precondition first: the target can wrap (else 200), before any KMS call
     const { dek } = await this.unwrapEntries(this.tenant(tenantId), entries);
-    return this.wrapWith(targetConfig, dek);
+    return this.wrapFor(target, dek);
   }
 
   /** Wraps `dek` (fresh random when absent) with one config; synchronous with a current lease. */

@@ -42,6 +42,7 @@ function registryOf(configs: RuntimeKmsConfig[]): TenantRegistry {
       primary: undefined,
       hasActiveConfig: true,
       secrets: [],
+      redundantConfigs: [],
     });
   }
   return new TenantRegistry(tenants, new Map(), new Map(), 1);

@@ -24,6 +24,8 @@ export interface RuntimeTenant {
   readonly primary: RuntimeKmsConfig | undefined;
   readonly hasActiveConfig: boolean;
   readonly secrets: readonly TenantSecret[];
+  /** With redundant wrap on: the active configs other than the primary, wrapped after it. */
+  readonly redundantConfigs: readonly RuntimeKmsConfig[];
 }
 
 /** One immutable snapshot of every tenant; swapped atomically on refresh. */
@@ -122,6 +124,7 @@ export function buildTenantRegistry(
         configs,
         primary,
         hasActiveConfig: [...configs.values()].some((c) => c.active),
+        redundantConfigs: o.config.redundantWrap === true ? [...configs.values()].filter((c) => c.active && c !== primary) : [],
         secrets: Object.freeze(o.config.secrets.map((s) => Object.freeze({ ...s }))),
       }),
     );
