@@ -36,6 +36,7 @@ export function createProxyRuntime(config: ProxyConfig, logger: Logger, eventStr
   const lifecycle = new Lifecycle();
 
   const providers = new KmsProviderRegistry().register(localKmsFactory);
+  const configCalls = new KmsConfigCallCounter(metrics);
   const pool = new RandomPool();
   const leases = new LeaseManager(pool, {
     cacheSize: config.leasedKeyCacheSize,
@@ -48,9 +49,10 @@ export function createProxyRuntime(config: ProxyConfig, logger: Logger, eventStr
     kmsTimeoutMs: config.kmsTimeoutMs,
     batchKmsConcurrency: config.batchKmsConcurrency,
     observer: {
-      kmsCall(provider, operation, ok, seconds) {
+      kmsCall(provider, operation, ok, seconds, kmsConfigId) {
         metrics.kmsCalls.inc({ provider, operation, outcome: ok ? 'ok' : 'error' });
         metrics.kmsLatency.observe({ provider, operation }, seconds);
+        configCalls.count(kmsConfigId, provider, operation);
       },
       redundantWrapSkipped(provider, code) {
         metrics.redundantWrapSkipped.inc({ provider, code: String(code) });
@@ -145,6 +147,29 @@ export function createProxyRuntime(config: ProxyConfig, logger: Logger, eventStr
       await health.close();
     },
   };
+}
+
+/**
+ * KMS calls per config, to see leasing at work (one call per lease per proxy). Config ids are
+ * not secret but unbounded in number: the first MAX_CONFIG_SERIES configs get their own series,
+ * later ones share kms_config_id="other", so a large fleet cannot blow up the series count.
+ */
+const MAX_CONFIG_SERIES = 1000;
+
+class KmsConfigCallCounter {
+  private readonly series = new Map<string, () => void>();
+  constructor(private readonly metrics: ProxyMetrics) {}
+
+  count(kmsConfigId: number, provider: string, operation: string): void {
+    const key = `${kmsConfigId}|${provider}|${operation}`;
+    let inc = this.series.get(key);
+    if (inc === undefined) {
+      const id = this.series.size < MAX_CONFIG_SERIES ? String(kmsConfigId) : 'other';
+      inc = this.metrics.kmsConfigCalls.child({ kms_config_id: id, provider, operation });
+      if (id !== 'other') this.series.set(key, inc);
+    }
+    inc();
+  }
 }
 
 /** Cache lookups counted through children bound once (no label hashing per request). */

@@ -34,7 +34,7 @@ export interface BatchResult<T> {
 }
 
 export interface KmsCallObserver {
-  kmsCall(provider: string, operation: 'wrap' | 'unwrap', ok: boolean, seconds: number): void;
+  kmsCall(provider: string, operation: 'wrap' | 'unwrap', ok: boolean, seconds: number, kmsConfigId: number): void;
   /** A secondary config of a redundant wrap failed and was left out of the EDEK. */
   redundantWrapSkipped?(provider: string, code: number): void;
 }
@@ -274,7 +274,7 @@ export class KeyService {
       ok = true;
       return r;
     } finally {
-      this.opts.observer?.kmsCall(config.type, op, ok, (performance.now() - start) / 1000);
+      this.opts.observer?.kmsCall(config.type, op, ok, (performance.now() - start) / 1000, config.id);
     }
   }
 

@@ -14,6 +14,8 @@ export class ProxyMetrics {
   readonly kmsCalls: Counter<'provider' | 'operation' | 'outcome'>;
   readonly kmsLatency: Histogram<'provider' | 'operation'>;
   readonly redundantWrapSkipped: Counter<'provider' | 'code'>;
+  /** Labels kms_config_id, provider, operation; bounded (see KmsConfigCallCounter). */
+  readonly kmsConfigCalls: FastCounter;
   /** Label result; counted per leased unwrap, so a FastCounter. */
   readonly leasedKeyCache: FastCounter;
   readonly eventQueueDepth: Gauge;
@@ -43,6 +45,7 @@ export class ProxyMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     });
     this.redundantWrapSkipped = new Counter({ name: 'tsp_kms_redundant_wrap_skipped_total', help: 'Secondary configs left out of a redundant wrap because their KMS failed', labelNames: ['provider', 'code'], registers });
+    this.kmsConfigCalls = new FastCounter('tsp_kms_config_calls_total', 'KMS calls per KMS config (the first 1000 configs seen; the rest as kms_config_id="other")', this.registry);
     this.leasedKeyCache = new FastCounter('tsp_leased_key_cache_total', 'Leased-key lookups for unwrap: hit, miss (KMS call), shared (joined a call in flight)', this.registry);
     this.eventQueueDepth = new Gauge({ name: 'tsp_event_queue_depth', help: 'Security events waiting in the in-process queue', registers });
     this.eventsEnqueued = new FastCounter('tsp_events_enqueued_total', 'Security events accepted into the queue', this.registry);
