@@ -3,6 +3,7 @@ import { ConfigLoader, createConfigSource, LoadedConfig } from '@tsp/broker-clie
 import { assertPublicKeyMatches, decodePrivateKey, decodePublicKey } from '@tsp/config-crypto';
 import { EventChannel, EventQueue, NullEventChannel, StreamEventChannel } from '@tsp/events';
 import { KmsProviderRegistry } from '@tsp/kms-core';
+import { awsKmsFactory } from '@tsp/kms-aws';
 import { localKmsFactory } from '@tsp/kms-local';
 import {
   buildTenantRegistry,
@@ -35,7 +36,7 @@ export function createProxyRuntime(config: ProxyConfig, logger: Logger, eventStr
   const metrics = new ProxyMetrics();
   const lifecycle = new Lifecycle();
 
-  const providers = new KmsProviderRegistry().register(localKmsFactory);
+  const providers = new KmsProviderRegistry().register(localKmsFactory).register(awsKmsFactory);
   const configCalls = new KmsConfigCallCounter(metrics);
   const pool = new RandomPool();
   const leases = new LeaseManager(pool, {

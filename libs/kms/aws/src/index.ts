@@ -1,2 +1,3 @@
-// Placeholder: the implementation comes with issue 3.
-export {};
+export * from './aws-kms-provider';
+export * from './aws-kms-config';
+export * from './aws-error-map';

@@ -1,2 +1,7 @@
-// Placeholder: the implementation comes with issue 3.
-export {};
+export * from './fake-server';
+export * from './fake-keys';
+export * from './faults';
+export * from './aws-errors';
+export { verifySigV4, computeSignature, parseAuthorization, signRequest } from './sigv4';
+export type { SigV4Credential, SignableRequest, ParsedAuthorization } from './sigv4';
+export type { FakeFileConfig } from './control-schemas';

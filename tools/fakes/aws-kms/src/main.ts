@@ -1,3 +1,35 @@
-// Placeholder: the implementation comes with issue 3.
-process.stderr.write('not implemented yet\n');
-process.exit(2);
+// The AWS KMS fake as a process: `node dist/tools/fakes/aws-kms/main.js --port 4599 --key alias/dev`.
+// Prints one JSON line on stdout with what it serves, then runs until SIGINT/SIGTERM.
+import { parseCli, USAGE } from './cli-options';
+import { startFakeAwsKms } from './fake-server';
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--help')) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const { options, generatedSecret } = parseCli(process.argv.slice(2));
+  const fake = await startFakeAwsKms(options);
+  const served = {
+    service: 'aws-kms',
+    url: fake.url,
+    port: fake.port,
+    region: fake.region,
+    accountId: fake.accountId,
+    control: `${fake.url}/__fake/`,
+    // Secrets given on the command line or in a file are not echoed; generated ones must be.
+    credentials: options.credentials.map((c) => (generatedSecret ? c : { accessKeyId: c.accessKeyId })),
+    keys: fake.keys(),
+  };
+  process.stdout.write(`${JSON.stringify(served)}\n`);
+  const stop = (): void => {
+    void fake.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`fake-aws-kms: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(2);
+});
