@@ -1,0 +1,53 @@
+import type { KmsConfig } from '@tsp/config-crypto';
+import { startFakeAwsKms } from '@tsp/fake-aws-kms';
+
+/** One cloud KMS fake, seen the same way by the cloud e2e tests whatever the provider. */
+export interface CloudFake {
+  name: string;
+  tenantId: string;
+  kmsConfig(id: number): KmsConfig;
+  /** KMS API requests (wrap/unwrap) seen so far. */
+  kmsRequests(): number;
+  disableKey(): Promise<void>;
+  revokeCredentials(): Promise<void>;
+  dropConnections(): Promise<void>;
+  addLatency(ms: number): Promise<void>;
+  clearFaults(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const AWS_ACCESS_KEY = 'AKIAFAKEE2ETEST0001';
+const AWS_SECRET = 'e2e-secret-access-key-not-real-0000000000';
+
+async function awsFake(): Promise<CloudFake> {
+  const fake = await startFakeAwsKms({ region: 'eu-west-1', credentials: [{ accessKeyId: AWS_ACCESS_KEY, secretAccessKey: AWS_SECRET }], keys: [{ aliases: ['alias/e2e'] }] });
+  const keyId = fake.keys()[0].keyId;
+  return {
+    name: 'aws',
+    tenantId: 'cloud-aws',
+    kmsConfig: (id) => ({
+      id,
+      type: 'aws',
+      active: true,
+      primary: true,
+      keyPath: { keyID: keyId, region: 'eu-west-1' },
+      credentials: { accessKeyId: AWS_ACCESS_KEY, secretAccessKey: AWS_SECRET },
+      endpoint: fake.url,
+    }),
+    kmsRequests: () => fake.requests().length,
+    disableKey: async () => void fake.addFault({ action: { type: 'error', error: 'DisabledException' } }),
+    revokeCredentials: async () => fake.setCredentials([{ accessKeyId: AWS_ACCESS_KEY, secretAccessKey: `${AWS_SECRET}-rotated` }]),
+    dropConnections: async () => void fake.addFault({ action: { type: 'drop' } }),
+    addLatency: async (ms) => void fake.addFault({ action: { type: 'latency', ms } }),
+    clearFaults: async () => {
+      fake.clearFaults();
+      fake.setCredentials([{ accessKeyId: AWS_ACCESS_KEY, secretAccessKey: AWS_SECRET }]);
+    },
+    stop: () => fake.stop(),
+  };
+}
+
+/** Every cloud fake, each with a tenant of its own. */
+export async function startCloudFakes(): Promise<CloudFake[]> {
+  return [await awsFake()];
+}
