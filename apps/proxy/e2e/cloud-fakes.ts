@@ -1,5 +1,6 @@
 import type { KmsConfig } from '@tsp/config-crypto';
 import { startFakeAwsKms } from '@tsp/fake-aws-kms';
+import { startFakeGcpKms } from '@tsp/fake-gcp-kms';
 
 /** One cloud KMS fake, seen the same way by the cloud e2e tests whatever the provider. */
 export interface CloudFake {
@@ -47,7 +48,38 @@ async function awsFake(): Promise<CloudFake> {
   };
 }
 
+const GCP_KEY = 'projects/e2e-project/locations/europe-west1/keyRings/e2e-ring/cryptoKeys/e2e-key';
+
+async function gcpFake(): Promise<CloudFake> {
+  const fake = await startFakeGcpKms({ keys: [GCP_KEY] });
+  const sa = fake.serviceAccount;
+  if (sa === undefined) throw new Error('the GCP fake generated no service account');
+  return {
+    name: 'gcp',
+    tenantId: 'cloud-gcp',
+    kmsConfig: (id) => ({
+      id,
+      type: 'gcp',
+      active: true,
+      primary: true,
+      keyPath: { projectId: 'e2e-project', locationId: 'europe-west1', keyRingId: 'e2e-ring', cryptoKeyId: 'e2e-key' },
+      credentials: { client_email: sa.client_email, private_key: sa.private_key, token_uri: sa.token_uri },
+      endpoint: fake.url,
+    }),
+    kmsRequests: () => fake.stats().kmsRequests,
+    disableKey: async () => fake.inject('disabled', { key: GCP_KEY }),
+    revokeCredentials: async () => fake.inject('unauthenticated', { key: GCP_KEY }),
+    dropConnections: async () => fake.inject('drop', { key: GCP_KEY }),
+    addLatency: async (ms) => fake.setLatency(ms, { key: GCP_KEY }),
+    clearFaults: async () => {
+      fake.clearFaults(GCP_KEY);
+      fake.setLatency(0, { key: GCP_KEY });
+    },
+    stop: () => fake.stop(),
+  };
+}
+
 /** Every cloud fake, each with a tenant of its own. */
 export async function startCloudFakes(): Promise<CloudFake[]> {
-  return [await awsFake()];
+  return [await awsFake(), await gcpFake()];
 }

@@ -9,6 +9,10 @@ import { createProxyRuntime } from './proxy-runtime';
  * the environment, which wins. Exits non-zero with a clear message when anything is wrong.
  */
 async function main(): Promise<void> {
+  // Every cloud credential is explicit (from tenant configs): Google libraries must never probe
+  // the metadata server, and the AWS SDK's Node 20 support notice is noise in our logs.
+  process.env['METADATA_SERVER_DETECTION'] ??= 'none';
+  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   const fileVars: Record<string, string> = {};
   const saFile = process.env['TSP_SERVICE_ACCOUNT_FILE'];
   if (saFile !== undefined && saFile !== '') {

@@ -4,6 +4,7 @@ import { assertPublicKeyMatches, decodePrivateKey, decodePublicKey } from '@tsp/
 import { EventChannel, EventQueue, NullEventChannel, StreamEventChannel } from '@tsp/events';
 import { KmsProviderRegistry } from '@tsp/kms-core';
 import { awsKmsFactory } from '@tsp/kms-aws';
+import { createGcpKmsFactory } from '@tsp/kms-gcp';
 import { localKmsFactory } from '@tsp/kms-local';
 import {
   buildTenantRegistry,
@@ -36,7 +37,10 @@ export function createProxyRuntime(config: ProxyConfig, logger: Logger, eventStr
   const metrics = new ProxyMetrics();
   const lifecycle = new Lifecycle();
 
-  const providers = new KmsProviderRegistry().register(localKmsFactory).register(awsKmsFactory);
+  const providers = new KmsProviderRegistry()
+    .register(localKmsFactory)
+    .register(awsKmsFactory)
+    .register(createGcpKmsFactory({ timeoutMs: config.kmsTimeoutMs }));
   const configCalls = new KmsConfigCallCounter(metrics);
   const pool = new RandomPool();
   const leases = new LeaseManager(pool, {
