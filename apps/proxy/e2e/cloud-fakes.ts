@@ -1,16 +1,20 @@
 import type { KmsConfig } from '@tsp/config-crypto';
 import { startFakeAwsKms } from '@tsp/fake-aws-kms';
 import { startFakeGcpKms } from '@tsp/fake-gcp-kms';
+import { startFakeAzureKeyVault } from '@tsp/fake-azure-keyvault';
 
 /** One cloud KMS fake, seen the same way by the cloud e2e tests whatever the provider. */
 export interface CloudFake {
   name: string;
   tenantId: string;
   kmsConfig(id: number): KmsConfig;
+  /** PEM of a CA the proxy must trust (NODE_EXTRA_CA_CERTS) to reach this fake over https. */
+  caCert?: string;
   /** KMS API requests (wrap/unwrap) seen so far. */
   kmsRequests(): number;
   disableKey(): Promise<void>;
-  revokeCredentials(): Promise<void>;
+  /** Absent where a fake cannot revoke live credentials (Azure: MSAL caches the token). */
+  revokeCredentials?(): Promise<void>;
   dropConnections(): Promise<void>;
   addLatency(ms: number): Promise<void>;
   clearFaults(): Promise<void>;
@@ -79,7 +83,32 @@ async function gcpFake(): Promise<CloudFake> {
   };
 }
 
+const AZURE_KEY = 'tsp-key';
+
+async function azureFake(): Promise<CloudFake> {
+  const fake = await startFakeAzureKeyVault({ tls: true, keys: { [AZURE_KEY]: 1 } });
+  return {
+    name: 'azure',
+    tenantId: 'cloud-azure',
+    caCert: fake.caCert,
+    kmsConfig: (id) => ({
+      id,
+      type: 'azure',
+      active: true,
+      primary: true,
+      keyPath: { vaultBaseUrl: fake.url, keyName: AZURE_KEY },
+      credentials: { tenantGuid: fake.tenantGuid, clientId: fake.clientId, clientSecret: fake.clientSecret, authorityHost: fake.authorityHost },
+    }),
+    kmsRequests: () => fake.counts().wrapkey + fake.counts().unwrapkey,
+    disableKey: async () => fake.addFault({ key: AZURE_KEY, fault: 'disabled' }),
+    dropConnections: async () => fake.addFault({ ops: ['wrapkey', 'unwrapkey'], fault: 'drop' }),
+    addLatency: async (ms) => fake.addFault({ ops: ['wrapkey', 'unwrapkey'], latencyMs: ms }),
+    clearFaults: async () => fake.clearFaults(),
+    stop: () => fake.close(),
+  };
+}
+
 /** Every cloud fake, each with a tenant of its own. */
 export async function startCloudFakes(): Promise<CloudFake[]> {
-  return [await awsFake(), await gcpFake()];
+  return [await awsFake(), await gcpFake(), await azureFake()];
 }

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { DocumentMetadata, TenantSecurityClient, TenantSecurityException } from '@ironcorelabs/tenant-security-nodejs';
 import { ProxyProcess, startProxy, TestEnvironment } from '@tsp/test-support';
 import { CloudFake, startCloudFakes } from './cloud-fakes';
@@ -31,7 +33,13 @@ beforeAll(async () => {
   env.update((tenants) => {
     fakes.forEach((f, i) => tenants.push({ tenantId: f.tenantId, kmsConfigs: [f.kmsConfig(1000 + i)], secrets: [] }));
   });
-  proxy = await startProxy({ serviceAccountFile: env.env.serviceAccountFile, env: { TSP_KMS_TIMEOUT_MS: '1500', TSP_EVENT_OUTPUT: 'none' } });
+  // The Azure fake speaks https (MSAL requires it): the proxy trusts its CA like any private CA.
+  const caFile = path.join(env.env.dir, 'fake-ca.pem');
+  writeFileSync(caFile, fakes.map((f) => f.caCert ?? '').join('\n'));
+  proxy = await startProxy({
+    serviceAccountFile: env.env.serviceAccountFile,
+    env: { TSP_KMS_TIMEOUT_MS: '1500', TSP_EVENT_OUTPUT: 'none', NODE_EXTRA_CA_CERTS: caFile },
+  });
   client = new TenantSecurityClient(proxy.url, env.apiKey);
 });
 
@@ -70,9 +78,11 @@ test('a disabled key gives 207, revoked credentials 206, an unreachable KMS 208 
     await f.disableKey();
     expect(`${f.name} ${await codeOf(client.encryptDocument(doc(), meta(f.tenantId)))}`).toBe(`${f.name} 207`);
     await f.clearFaults();
-    await f.revokeCredentials();
-    expect(`${f.name} ${await codeOf(client.encryptDocument(doc(), meta(f.tenantId)))}`).toBe(`${f.name} 206`);
-    await f.clearFaults();
+    if (f.revokeCredentials !== undefined) {
+      await f.revokeCredentials();
+      expect(`${f.name} ${await codeOf(client.encryptDocument(doc(), meta(f.tenantId)))}`).toBe(`${f.name} 206`);
+      await f.clearFaults();
+    }
     await f.dropConnections();
     const start = Date.now();
     expect(`${f.name} ${await codeOf(client.encryptDocument(doc(), meta(f.tenantId)))}`).toBe(`${f.name} 208`);

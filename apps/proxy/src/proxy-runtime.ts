@@ -4,6 +4,7 @@ import { assertPublicKeyMatches, decodePrivateKey, decodePublicKey } from '@tsp/
 import { EventChannel, EventQueue, NullEventChannel, StreamEventChannel } from '@tsp/events';
 import { KmsProviderRegistry } from '@tsp/kms-core';
 import { awsKmsFactory } from '@tsp/kms-aws';
+import { azureKmsFactory } from '@tsp/kms-azure';
 import { createGcpKmsFactory } from '@tsp/kms-gcp';
 import { localKmsFactory } from '@tsp/kms-local';
 import {
@@ -40,7 +41,8 @@ export function createProxyRuntime(config: ProxyConfig, logger: Logger, eventStr
   const providers = new KmsProviderRegistry()
     .register(localKmsFactory)
     .register(awsKmsFactory)
-    .register(createGcpKmsFactory({ timeoutMs: config.kmsTimeoutMs }));
+    .register(createGcpKmsFactory({ timeoutMs: config.kmsTimeoutMs }))
+    .register(azureKmsFactory);
   const configCalls = new KmsConfigCallCounter(metrics);
   const pool = new RandomPool();
   const leases = new LeaseManager(pool, {
