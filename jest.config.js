@@ -19,6 +19,7 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!@noble/)'],
   moduleNameMapper,
   globalSetup: '<rootDir>/tools/test/global-setup.js',
+  setupFiles: ['<rootDir>/tools/test/jest-env.js'],
   testTimeout: 30000,
   maxWorkers: 2,
 };

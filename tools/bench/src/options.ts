@@ -33,6 +33,12 @@ export interface BenchOptions {
   pinCpus: boolean | 'auto';
   /** BENCH_LOAD_GENERATOR=autocannon forces the fallback even when wrk exists. */
   forceAutocannon: boolean;
+  /** BENCH_SKIP_CLOUD=1 skips the cloud KMS scenarios (loopback fakes of AWS, GCP, Azure). */
+  skipCloud: boolean;
+  /** Latency each cloud fake adds to every KMS request, ms (BENCH_CLOUD_LATENCY_MS). */
+  cloudLatencyMs: number;
+  /** Connections of the unleased cloud wrap runs (BENCH_CLOUD_CONNECTIONS). */
+  cloudConnections: number;
   /** JSON output file (BENCH_OUTPUT). */
   outputFile: string;
 }
@@ -71,9 +77,13 @@ export function readOptions(vars: NodeJS.ProcessEnv): BenchOptions {
     settleSeconds: intVar(vars, 'BENCH_SETTLE', 5, 0, 600, problems),
     pinCpus: vars['BENCH_PIN'] === undefined || vars['BENCH_PIN'] === '' ? 'auto' : flagVar(vars, 'BENCH_PIN'),
     forceAutocannon: generator === 'autocannon',
+    skipCloud: flagVar(vars, 'BENCH_SKIP_CLOUD'),
+    cloudLatencyMs: intVar(vars, 'BENCH_CLOUD_LATENCY_MS', 20, 1, 10_000, problems),
+    cloudConnections: intVar(vars, 'BENCH_CLOUD_CONNECTIONS', 200, 1, 10000, problems),
     outputFile: path.resolve(ROOT, vars['BENCH_OUTPUT'] ?? path.join('var', 'bench', 'latest.json')),
   };
   if (opts.threads > opts.connections) problems.push('BENCH_THREADS must not exceed BENCH_CONNECTIONS');
+  if (!opts.skipCloud && opts.threads > opts.cloudConnections) problems.push('BENCH_THREADS must not exceed BENCH_CLOUD_CONNECTIONS');
   if (problems.length > 0) throw new Error(`Invalid benchmark settings:\n  - ${problems.join('\n  - ')}`);
   return opts;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { LoadResult } from './load-generator';
 import type { GeneratedDocument, ProxyMemory } from './memory';
 import type { Target } from './scenarios';
+import { fmt, table } from './text-table';
 
 export interface ScenarioResult extends LoadResult {
   id: string;
@@ -59,18 +60,6 @@ export interface BenchReport {
 export function targetCheck(name: string, value: number, comparison: '>=' | '<=', target: number): TargetCheck {
   const pass = Number.isFinite(value) && (comparison === '>=' ? value >= target : value <= target);
   return { name, value, comparison, target, pass };
-}
-
-function fmt(n: number | undefined, digits = 0): string {
-  if (n === undefined || !Number.isFinite(n)) return '-';
-  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
-
-function table(head: string[], rows: string[][], rightAlignFrom: number): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string =>
-    cells.map((c, i) => (i >= rightAlignFrom ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 /** The human-readable report. */

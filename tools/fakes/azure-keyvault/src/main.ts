@@ -58,7 +58,9 @@ async function main(): Promise<void> {
     keys,
     onError: (e) => process.stderr.write(`fake-azure-keyvault: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`),
   });
-  process.stdout.write(`${JSON.stringify({ url: fake.url, authorityHost: fake.authorityHost, tenantGuid: fake.tenantGuid, clientId: fake.clientId, port: fake.port })}\n`);
+  // A generated client secret is printed (a fake's, for the tenant config); one passed in is not echoed.
+  const generatedSecret = values['client-secret'] === undefined ? { clientSecret: fake.clientSecret } : {};
+  process.stdout.write(`${JSON.stringify({ url: fake.url, authorityHost: fake.authorityHost, tenantGuid: fake.tenantGuid, clientId: fake.clientId, ...generatedSecret, port: fake.port })}\n`);
   const stop = (): void => {
     void fake.close().then(() => process.exit(0));
   };
