@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DocumentMetadata, TenantSecurityClient, TenantSecurityException } from '@ironcorelabs/tenant-security-nodejs';
-import { ProxyProcess, startProxy, TestEnvironment } from '@tsp/test-support';
+import { DocumentMetadata, TenantSecurityClient } from '@ironcorelabs/tenant-security-nodejs';
+import { clientErrorCode, ProxyProcess, startProxy, TestEnvironment } from '@tsp/test-support';
 import { CloudFake, startCloudFakes } from './cloud-fakes';
 
 /**
@@ -17,15 +17,6 @@ let fakes: CloudFake[];
 
 const meta = (t: string): DocumentMetadata => new DocumentMetadata(t, 'cloud-e2e');
 const doc = (): Record<string, Buffer> => ({ f: Buffer.from('cloud secret') });
-
-async function codeOf(p: Promise<unknown>): Promise<number | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (e) {
-    return (e as TenantSecurityException).errorCode;
-  }
-}
 
 beforeAll(async () => {
   fakes = await startCloudFakes();
@@ -76,16 +67,16 @@ test('rekey across every ordered pair of providers, then decrypt with the new ED
 test('a disabled key gives 207, revoked credentials 206, an unreachable KMS 208 within the deadline', async () => {
   for (const f of fakes) {
     await f.disableKey();
-    expect(`${f.name} ${await codeOf(client.encryptDocument(doc(), meta(f.tenantId)))}`).toBe(`${f.name} 207`);
+    expect(`${f.name} ${await clientErrorCode(client.encryptDocument(doc(), meta(f.tenantId)))}`).toBe(`${f.name} 207`);
     await f.clearFaults();
     if (f.revokeCredentials !== undefined) {
       await f.revokeCredentials();
-      expect(`${f.name} ${await codeOf(client.encryptDocument(doc(), meta(f.tenantId)))}`).toBe(`${f.name} 206`);
+      expect(`${f.name} ${await clientErrorCode(client.encryptDocument(doc(), meta(f.tenantId)))}`).toBe(`${f.name} 206`);
       await f.clearFaults();
     }
     await f.dropConnections();
     const start = Date.now();
-    expect(`${f.name} ${await codeOf(client.encryptDocument(doc(), meta(f.tenantId)))}`).toBe(`${f.name} 208`);
+    expect(`${f.name} ${await clientErrorCode(client.encryptDocument(doc(), meta(f.tenantId)))}`).toBe(`${f.name} 208`);
     expect(Date.now() - start).toBeLessThan(3 * 1500);
     await f.clearFaults();
   }

@@ -1,21 +1,12 @@
-import { DocumentMetadata, TenantSecurityClient, TenantSecurityException } from '@ironcorelabs/tenant-security-nodejs';
+import { DocumentMetadata, TenantSecurityClient } from '@ironcorelabs/tenant-security-nodejs';
 import { generateLocalKek } from '@tsp/kms-local';
-import { ProxyProcess, startProxy, TestEnvironment, waitUntil } from '@tsp/test-support';
+import { clientErrorCode, ProxyProcess, startProxy, TestEnvironment, waitUntil } from '@tsp/test-support';
 
 /** Config changes reach a running proxy at the next refresh; a failed refresh keeps the last good config. */
 let env: TestEnvironment;
 let proxy: ProxyProcess;
 let client: TenantSecurityClient;
 const meta = (t: string): DocumentMetadata => new DocumentMetadata(t, 'refresh-test');
-
-async function codeOf(p: Promise<unknown>): Promise<number | undefined> {
-  try {
-    await p;
-    return undefined;
-  } catch (e) {
-    return (e as TenantSecurityException).errorCode;
-  }
-}
 
 async function health(): Promise<{ status: string; config: { sequence: number; lastError: string | null } }> {
   return (await (await fetch(`${proxy.healthUrl}/health`)).json()) as { status: string; config: { sequence: number; lastError: string | null } };
@@ -48,7 +39,7 @@ test('disabling a config while the proxy runs: its EDEKs get 202, a new primary 
   });
   await waitUntil(async () => (await health()).config.sequence === sequence, 10000, 'refresh');
 
-  expect(await codeOf(client.decryptDocument(leased, meta('demo-tenant-2')))).toBe(202);
+  expect(await clientErrorCode(client.decryptDocument(leased, meta('demo-tenant-2')))).toBe(202);
   const fresh = await client.encryptDocument({ f: Buffer.from('new doc') }, meta('demo-tenant-2'));
   expect((await client.decryptDocument(fresh, meta('demo-tenant-2'))).plaintextDocument.f.toString()).toBe('new doc');
   // Other tenants are untouched.
@@ -60,7 +51,7 @@ test('removing a tenant takes effect at the next refresh (201)', async () => {
     tenants.splice(tenants.findIndex((t) => t.tenantId === 'demo-tenant-combo'), 1);
   });
   await waitUntil(async () => (await health()).config.sequence === sequence, 10000, 'refresh');
-  expect(await codeOf(client.encryptDocument({ f: Buffer.from('x') }, meta('demo-tenant-combo')))).toBe(201);
+  expect(await clientErrorCode(client.encryptDocument({ f: Buffer.from('x') }, meta('demo-tenant-combo')))).toBe(201);
 });
 
 test('a document that fails verification is refused; the last good config stays in force', async () => {
@@ -92,7 +83,7 @@ test("one tenant's malformed config makes only that tenant unavailable", async (
   await waitUntil(async () => (await health()).config.sequence === sequence, 10000, 'refresh');
   const h = (await (await fetch(`${proxy.healthUrl}/health`)).json()) as { config: { invalidTenants: number } };
   expect(h.config.invalidTenants).toBe(1);
-  const err = await codeOf(client.encryptDocument({ f: Buffer.from('x') }, meta('demo-tenant-1')));
+  const err = await clientErrorCode(client.encryptDocument({ f: Buffer.from('x') }, meta('demo-tenant-1')));
   expect(err).toBe(201);
   const ok = await client.encryptDocument({ f: Buffer.from('fine') }, meta('demo-tenant-2'));
   expect((await client.decryptDocument(ok, meta('demo-tenant-2'))).plaintextDocument.f.toString()).toBe('fine');

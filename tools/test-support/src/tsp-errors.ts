@@ -13,3 +13,13 @@ export async function tspErrorOf(call: Promise<unknown> | (() => unknown)): Prom
   }
   throw new Error('expected a TspError, the call succeeded');
 }
+
+/** The errorCode a Tenant Security Client call fails with, or undefined when it succeeds. */
+export async function clientErrorCode(call: Promise<unknown>): Promise<number | undefined> {
+  try {
+    await call;
+    return undefined;
+  } catch (e) {
+    return (e as { errorCode?: number }).errorCode;
+  }
+}

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { handleControl } from './control-api';
+import { FakeControl, handleControl } from './control-api';
 import { Fault, FaultPlan, FaultTarget } from './faults';
 import { faultReply, unauthenticated, type ErrorFault } from './google-errors';
 import { KeyStore, VersionState } from './key-store';
@@ -41,7 +41,7 @@ export interface FakeStats {
   tokensIssued: number;
 }
 
-export interface FakeGcpKms {
+export interface FakeGcpKms extends FakeControl {
   /** http://127.0.0.1:PORT: the `endpoint` of a gcp KMS config. */
   readonly url: string;
   readonly port: number;
@@ -50,16 +50,6 @@ export interface FakeGcpKms {
   /** The generated service account (when none was configured), ready for a config's credentials. */
   readonly serviceAccount: FakeServiceAccount | undefined;
   stats(): FakeStats;
-  resetStats(): void;
-  inject(fault: Fault, target?: FaultTarget): void;
-  clearFaults(key?: string): void;
-  setLatency(ms: number, target?: FaultTarget): void;
-  addKey(name: string): void;
-  removeKey(name: string): void;
-  setKeyState(name: string, state: VersionState): void;
-  rotateKey(name: string): number;
-  addServiceAccount(clientEmail: string, publicKeyPem: string): void;
-  revokeTokens(): void;
   stop(): Promise<void>;
 }
 
