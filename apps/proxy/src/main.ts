@@ -13,6 +13,10 @@ async function main(): Promise<void> {
   // the metadata server, and the AWS SDK's Node 20 support notice is noise in our logs.
   process.env['METADATA_SERVER_DETECTION'] ??= 'none';
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+  // Endpoints come from tenant configs only: the AWS SDK would otherwise follow these variables
+  // for every tenant whose config has no endpoint.
+  const ignoredAwsEndpoints = Object.keys(process.env).filter((k) => k === 'AWS_ENDPOINT_URL' || k.startsWith('AWS_ENDPOINT_URL_'));
+  for (const k of ignoredAwsEndpoints) delete process.env[k];
   const fileVars: Record<string, string> = {};
   const saFile = process.env['TSP_SERVICE_ACCOUNT_FILE'];
   if (saFile !== undefined && saFile !== '') {
@@ -24,6 +28,7 @@ async function main(): Promise<void> {
   }
   const config = parseProxyConfig({ ...fileVars, ...process.env });
   const logger = createLogger({ level: config.logLevel, service: 'tsp-proxy' });
+  if (ignoredAwsEndpoints.length > 0) logger.warn('AWS endpoint variables ignored: endpoints come from tenant configs', { variables: ignoredAwsEndpoints });
   const runtime = createProxyRuntime(config, logger);
 
   let stopping = false;
