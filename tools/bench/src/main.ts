@@ -9,16 +9,21 @@ import { benchTenantId, generateLargeDocument, measureProxyMemory } from './memo
 import { BASELINE_SCRIPT, BenchOptions, PROXY_MAIN, readOptions } from './options';
 import { startProxy, RunningProxy } from './proxy-launcher';
 import { BenchReport, formatReport, MemoryReport, ScenarioResult, targetCheck, TargetCheck, writeJsonReport } from './report';
-import { apiHeaders, baselineScenario, LEASED_TENANT, postOnce, proxyScenarios, Scenario, wrapOnce } from './scenarios';
+import { buildCloudReport, CloudReport, cloudTargets } from './cloud-report';
+import { CloudRunContext, CloudRunOutput, runCloudScenarios } from './cloud-scenarios';
+import { RawResult, runScenario as runScenarioWith } from './run-scenario';
+import { apiHeaders, baselineScenario, LEASED_TENANT, proxyScenarios, Scenario, wrapOnce } from './scenarios';
 
 /**
  * The benchmark: bare node:http baseline vs the built proxy, driven by the same load generator
  * (wrk, else autocannon) in one run, as ratios to the baseline measured in that run; then the
- * proxy's memory with a large tenant count. Prints a table and writes var/bench/latest.json.
+ * proxy with the three cloud KMS fakes (unless BENCH_SKIP_CLOUD=1); then the proxy's memory with a
+ * large tenant count. Prints a table and writes var/bench/latest.json.
  * Exit code: 0 when every measurement is valid (targets may still be missed: see the table),
  * 1 when a row is flagged (non-2xx, socket errors, failed check) or the run failed.
  * Settings: BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_THREADS, BENCH_TENANTS,
- * BENCH_SKIP_MEMORY, BENCH_READY_TIMEOUT, BENCH_SETTLE, BENCH_PIN, BENCH_LOAD_GENERATOR, BENCH_OUTPUT.
+ * BENCH_SKIP_MEMORY, BENCH_READY_TIMEOUT, BENCH_SETTLE, BENCH_PIN, BENCH_LOAD_GENERATOR, BENCH_OUTPUT,
+ * BENCH_SKIP_CLOUD, BENCH_CLOUD_LATENCY_MS, BENCH_CLOUD_CONNECTIONS (cloud KMS fakes: cloud-scenarios.ts).
  */
 const note = (s: string): void => {
   process.stderr.write(`bench: ${s}\n`);
@@ -26,38 +31,20 @@ const note = (s: string): void => {
 
 const reg = new ProcessRegistry();
 
-async function runScenario(
+const runScenario = (
   gen: LoadGenerator,
   opts: BenchOptions,
   s: Scenario,
   baseUrl: string,
   server: TrackedChild,
   headers: Readonly<Record<string, string>>,
-): Promise<Omit<ScenarioResult, 'ratioVsBaseline'>> {
-  const url = `${baseUrl}${s.path}`;
-  const once = await postOnce(url, headers, s.body);
-  const checkProblem = s.check(once.status, once.body) ?? null;
-  const spec = { url, body: s.body, headers, connections: opts.connections, threads: opts.threads, durationSeconds: opts.durationSeconds };
-  if (opts.warmupSeconds > 0) {
-    note(`${s.label}: warm-up ${opts.warmupSeconds} s`);
-    await gen.run({ ...spec, durationSeconds: opts.warmupSeconds });
-  }
-  note(`${s.label}: measuring ${opts.durationSeconds} s`);
-  const r = await gen.run(spec);
-  const alive = !server.hasExited();
-  if (!alive) note(`${s.label}: the server exited during the run:\n${server.stderrTail()}`);
-  return {
-    ...r,
-    id: s.id,
-    label: s.label,
-    target: s.target,
-    path: s.path,
-    tenantId: s.tenantId,
-    docsPerRequest: s.docsPerRequest,
-    documentsPerSecond: r.requestsPerSecond * s.docsPerRequest,
-    checkProblem,
-    ok: alive && checkProblem === null && r.non2xx === 0 && r.socketErrors === 0 && r.requests > 0,
-  };
+): Promise<RawResult> => runScenarioWith(gen, opts, s, baseUrl, server, headers, note);
+
+async function measureCloud(ctx: CloudRunContext, raw: RawResult[]): Promise<CloudRunOutput | { skipped: true; reason: string }> {
+  if (ctx.opts.skipCloud) return { skipped: true, reason: 'BENCH_SKIP_CLOUD=1' };
+  const out = await runCloudScenarios(ctx);
+  raw.push(...out.raw);
+  return out;
 }
 
 async function withProxy<T>(
@@ -118,7 +105,7 @@ async function run(opts: BenchOptions): Promise<boolean> {
   const headers = apiHeaders(env.apiKey);
 
   const baseline = await startBaselineServer(reg, serverCpu);
-  const raw: Omit<ScenarioResult, 'ratioVsBaseline'>[] = [];
+  const raw: RawResult[] = [];
   raw.push(await runScenario(gen, opts, baselineScenario('baseline', '(a) baseline node:http'), baseline.url, baseline.proc, headers));
 
   const scenarios = await withProxy('proxy', env, 'stdout', serverCpu, async (p) => {
@@ -129,6 +116,7 @@ async function run(opts: BenchOptions): Promise<boolean> {
   await withProxy('proxy without events', env, 'none', serverCpu, async (p) => {
     for (const s of scenarios.filter((x) => x.target === 'proxy-no-events')) raw.push(await runScenario(gen, opts, s, p.url, p.proc, headers));
   });
+  const cloud = await measureCloud({ reg, gen, opts, env, work, headers, serverCpu, loadCpu: pin ? 1 : undefined, note }, raw);
   // The baseline again, last: the two runs bracket the proxy's and show the machine's drift.
   raw.push(await runScenario(gen, opts, baselineScenario('baseline-repeat', "(a') baseline node:http, repeated"), baseline.url, baseline.proc, headers));
   await reg.stop(baseline.proc);
@@ -141,6 +129,10 @@ async function run(opts: BenchOptions): Promise<boolean> {
   const byId = (id: string): ScenarioResult | undefined => results.find((r) => r.id === id);
 
   const memory = await measureMemory(opts, env, work);
+  const cloudReport: CloudReport =
+    'skipped' in cloud
+      ? cloud
+      : buildCloudReport(results, cloud.samples, { injectedLatencyMs: opts.cloudLatencyMs, connections: opts.cloudConnections, proxyWarnings: cloud.proxyWarnings });
 
   const targets: TargetCheck[] = [];
   const wrap = byId('leased-wrap');
@@ -152,6 +144,7 @@ async function run(opts: BenchOptions): Promise<boolean> {
   if (batch !== undefined && wrap !== undefined) {
     targets.push(targetCheck(`batch-wrap docs/s / leased wrap docs/s`, batch.documentsPerSecond / wrap.documentsPerSecond, '>=', 20));
   }
+  targets.push(...cloudTargets(cloudReport));
   if (!memory.skipped) targets.push(targetCheck(`memory KB per tenant (${memory.tenants} tenants)`, memory.kbPerTenant, '<=', 20));
 
   const report: BenchReport = {
@@ -175,6 +168,7 @@ async function run(opts: BenchOptions): Promise<boolean> {
         ? { withEvents: wrap.requestsPerSecond, withoutEvents: noEvents.requestsPerSecond, costFraction: 1 - wrap.requestsPerSecond / noEvents.requestsPerSecond }
         : undefined,
     memory,
+    cloud: cloudReport,
   };
   process.stdout.write(`${formatReport(report)}\n`);
   writeJsonReport(opts.outputFile, report);
@@ -186,7 +180,8 @@ async function run(opts: BenchOptions): Promise<boolean> {
 function budgetMs(opts: BenchOptions): number {
   const perScenario = opts.warmupSeconds + opts.durationSeconds + 45;
   const memory = opts.skipMemory ? 0 : 2 * (opts.readyTimeoutSeconds + opts.settleSeconds) + 600;
-  return (7 * perScenario + memory + 120) * 1000;
+  const cloud = opts.skipCloud ? 0 : 12 * perScenario + 60;
+  return (7 * perScenario + cloud + memory + 120) * 1000;
 }
 
 let finishing = false;

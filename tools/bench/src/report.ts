@@ -4,6 +4,11 @@ import type { LoadResult } from './load-generator';
 import type { GeneratedDocument, ProxyMemory } from './memory';
 import type { Target } from './scenarios';
 import { fmt, table } from './text-table';
+import type { TargetCheck } from './targets';
+import { CloudReport, formatCloudReport } from './cloud-report';
+
+export { targetCheck } from './targets';
+export type { TargetCheck } from './targets';
 
 export interface ScenarioResult extends LoadResult {
   id: string;
@@ -13,20 +18,14 @@ export interface ScenarioResult extends LoadResult {
   tenantId: string;
   docsPerRequest: number;
   documentsPerSecond: number;
+  /** Open connections of the load generator in this run. */
+  connections: number;
   /** requests/s divided by the mean baseline requests/s of this run. */
   ratioVsBaseline: number;
   /** Problem found by the one-request check before the run, or null. */
   checkProblem: string | null;
   /** No non-2xx, no socket errors, the check passed and the server was still up afterwards. */
   ok: boolean;
-}
-
-export interface TargetCheck {
-  name: string;
-  value: number;
-  comparison: '>=' | '<=';
-  target: number;
-  pass: boolean;
 }
 
 export type MemoryReport =
@@ -55,11 +54,7 @@ export interface BenchReport {
   targets: TargetCheck[];
   eventsCost: { withEvents: number; withoutEvents: number; costFraction: number } | undefined;
   memory: MemoryReport;
-}
-
-export function targetCheck(name: string, value: number, comparison: '>=' | '<=', target: number): TargetCheck {
-  const pass = Number.isFinite(value) && (comparison === '>=' ? value >= target : value <= target);
-  return { name, value, comparison, target, pass };
+  cloud: CloudReport;
 }
 
 /** The human-readable report. */
@@ -109,6 +104,8 @@ export function formatReport(r: BenchReport): string {
         `TSP_EVENT_OUTPUT=none: ${verdict}`,
     );
   }
+  out.push('');
+  out.push(formatCloudReport(r.cloud));
   out.push('');
   const m = r.memory;
   if (m.skipped) {

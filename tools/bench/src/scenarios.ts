@@ -1,7 +1,7 @@
 import { isRecord } from './proxy-launcher';
 
 /** Which server a scenario drives. */
-export type Target = 'baseline' | 'proxy' | 'proxy-no-events';
+export type Target = 'baseline' | 'proxy' | 'proxy-no-events' | 'proxy-cloud';
 
 export interface Scenario {
   id: string;
@@ -56,7 +56,7 @@ function describe(status: number, body: unknown): string {
   return `HTTP ${status} ${JSON.stringify(body).slice(0, 200)}`;
 }
 
-function checkWrap(status: number, body: unknown): string | undefined {
+export function checkWrap(status: number, body: unknown): string | undefined {
   if (status !== 200 || !isRecord(body) || !is32ByteB64(body['dek']) || typeof body['edek'] !== 'string') {
     return `wrap: expected 200 {dek, edek}, got ${describe(status, body)}`;
   }
