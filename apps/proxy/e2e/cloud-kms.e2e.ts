@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DocumentMetadata, TenantSecurityClient } from '@ironcorelabs/tenant-security-nodejs';
-import { clientErrorCode, ProxyProcess, startProxy, TestEnvironment } from '@tsp/test-support';
-import { CloudFake, startCloudFakes } from './cloud-fakes';
+import { clientErrorCode, CloudFake, ProxyProcess, startCloudFakes, startProxy, stopCloudFakes, TestEnvironment } from '@tsp/test-support';
 
 /**
  * Tenants on each cloud KMS (the real SDKs inside the built proxy, talking to the loopback
@@ -37,12 +36,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy?.stop();
   env?.remove();
-  await Promise.all((fakes ?? []).map((f) => f.stop()));
+  await stopCloudFakes(fakes ?? []);
 });
 
-afterEach(async () => {
-  await Promise.all(fakes.map((f) => f.clearFaults()));
-});
+afterEach(() => fakes.forEach((f) => f.clearFaults()));
 
 test('each cloud tenant encrypts and decrypts through its own KMS', async () => {
   for (const f of fakes) {
@@ -66,25 +63,25 @@ test('rekey across every ordered pair of providers, then decrypt with the new ED
 
 test('a disabled key gives 207, revoked credentials 206, an unreachable KMS 208 within the deadline', async () => {
   for (const f of fakes) {
-    await f.disableKey();
+    f.disableKey();
     expect(`${f.name} ${await clientErrorCode(client.encryptDocument(doc(), meta(f.tenantId)))}`).toBe(`${f.name} 207`);
-    await f.clearFaults();
+    f.clearFaults();
     if (f.revokeCredentials !== undefined) {
-      await f.revokeCredentials();
+      f.revokeCredentials();
       expect(`${f.name} ${await clientErrorCode(client.encryptDocument(doc(), meta(f.tenantId)))}`).toBe(`${f.name} 206`);
-      await f.clearFaults();
+      f.clearFaults();
     }
-    await f.dropConnections();
+    f.dropConnections();
     const start = Date.now();
     expect(`${f.name} ${await clientErrorCode(client.encryptDocument(doc(), meta(f.tenantId)))}`).toBe(`${f.name} 208`);
     expect(Date.now() - start).toBeLessThan(3 * 1500);
-    await f.clearFaults();
+    f.clearFaults();
   }
 });
 
 test("one tenant's slow KMS does not slow other tenants' requests", async () => {
   const [slow, ...others] = fakes;
-  await slow.addLatency(1200);
+  slow.setLatency(1200);
   const slowCall = (async () => {
     const start = Date.now();
     await client.encryptDocument(doc(), meta(slow.tenantId));

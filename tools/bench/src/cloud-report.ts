@@ -1,4 +1,4 @@
-import type { CloudProvider } from './cloud-fakes';
+import type { CloudProvider } from '@tsp/test-support';
 import type { ScenarioResult } from './report';
 import { TargetCheck, targetCheck } from './targets';
 import { fmt, table } from './text-table';

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type { TenantConfig } from '@tsp/config-crypto';
 import { DevEnvironment, sealDocument } from '@tsp/dev-environment';
 import { ProcessRegistry } from './child-processes';
-import { BenchCloudFake, CloudProvider, startBenchCloudFakes, stopBenchCloudFakes } from './cloud-fakes';
+import { CloudFake, CloudProvider, startCloudFakes, stopCloudFakes } from '@tsp/test-support';
 import type { LoadGenerator } from './load-generator';
 import type { BenchOptions } from './options';
 import { CloudSample, cloudScenarioId } from './cloud-report';
@@ -41,13 +41,13 @@ function wrapScenario(provider: CloudProvider, kind: CloudSample['kind'], label:
 }
 
 /** The demo tenants plus one unleased and one leased tenant per fake, sealed into a document of its own. */
-function writeCloudDocument(env: DevEnvironment, fakes: readonly BenchCloudFake[], work: string): string {
+function writeCloudDocument(env: DevEnvironment, fakes: readonly CloudFake[], work: string): string {
   const plain = JSON.parse(readFileSync(env.tenantsFile, 'utf8')) as { sequence: number; tenants: TenantConfig[] };
   const tenants = [...plain.tenants];
   fakes.forEach((f, i) => {
     for (const leased of [false, true]) {
       const id = 9000 + 10 * i + (leased ? 1 : 0);
-      tenants.push({ tenantId: cloudTenantId(f.provider, leased), kmsConfigs: [f.kmsConfig(id, leased)], secrets: [] });
+      tenants.push({ tenantId: cloudTenantId(f.name, leased), kmsConfigs: [f.kmsConfig(id, leased)], secrets: [] });
     }
   });
   const documentFile = path.join(work, 'config-document-cloud.json');
@@ -94,7 +94,7 @@ export async function runCloudScenarios(ctx: CloudRunContext): Promise<CloudRunO
   const { opts, note } = ctx;
   const latency = opts.cloudLatencyMs;
   note('cloud: starting the AWS, GCP and Azure fakes on 127.0.0.1');
-  const fakes = await startBenchCloudFakes();
+  const fakes = await startCloudFakes();
   const unpin = ctx.loadCpu === undefined ? () => undefined : pinSelf(ctx.loadCpu, note);
   const out: CloudRunOutput = { raw: [], samples: new Map(), proxyWarnings: [] };
   try {
@@ -118,10 +118,10 @@ export async function runCloudScenarios(ctx: CloudRunContext): Promise<CloudRunO
     try {
       for (const f of fakes) {
         const runs: Array<{ kind: CloudSample['kind']; ms: number; connections: number; label: string }> = [
-          { kind: 'leased', ms: latency, connections: opts.connections, label: `(g) ${f.provider} leased wrap, ${latency} ms KMS` },
-          { kind: 'unleased', ms: latency, connections: opts.cloudConnections, label: `(h) ${f.provider} unleased wrap, ${latency} ms KMS, c${opts.cloudConnections}` },
-          { kind: 'light', ms: latency, connections: LIGHT_CONNECTIONS, label: `(h') ${f.provider} unleased wrap, ${latency} ms KMS, c${LIGHT_CONNECTIONS}` },
-          { kind: 'ceiling', ms: 0, connections: opts.cloudConnections, label: `(i) ${f.provider} unleased wrap, 0 ms KMS, c${opts.cloudConnections}` },
+          { kind: 'leased', ms: latency, connections: opts.connections, label: `(g) ${f.name} leased wrap, ${latency} ms KMS` },
+          { kind: 'unleased', ms: latency, connections: opts.cloudConnections, label: `(h) ${f.name} unleased wrap, ${latency} ms KMS, c${opts.cloudConnections}` },
+          { kind: 'light', ms: latency, connections: LIGHT_CONNECTIONS, label: `(h') ${f.name} unleased wrap, ${latency} ms KMS, c${LIGHT_CONNECTIONS}` },
+          { kind: 'ceiling', ms: 0, connections: opts.cloudConnections, label: `(i) ${f.name} unleased wrap, 0 ms KMS, c${opts.cloudConnections}` },
         ];
         for (const run of runs) {
           f.setLatency(run.ms);
@@ -134,11 +134,11 @@ export async function runCloudScenarios(ctx: CloudRunContext): Promise<CloudRunO
             },
             end: () => meter.end(),
           };
-          const s = wrapScenario(f.provider, run.kind, run.label);
+          const s = wrapScenario(f.name, run.kind, run.label);
           const r = await runScenario(ctx.gen, opts, s, p.url, p.proc, ctx.headers, note, { connections: run.connections, hooks });
           out.raw.push(r);
           out.samples.set(s.id, {
-            provider: f.provider,
+            provider: f.name,
             kind: run.kind,
             injectedLatencyMs: run.ms,
             wallMs: meter.wallMs,
@@ -156,7 +156,7 @@ export async function runCloudScenarios(ctx: CloudRunContext): Promise<CloudRunO
     }
   } finally {
     unpin();
-    await stopBenchCloudFakes(fakes);
+    await stopCloudFakes(fakes);
   }
   return out;
 }

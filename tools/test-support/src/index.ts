@@ -2,3 +2,4 @@ export * from './ports';
 export * from './proxy-process';
 export * from './test-environment';
 export * from './tsp-errors';
+export * from './cloud-fakes';
