@@ -14,10 +14,14 @@ import {
 } from '@tsp/config-crypto';
 import { generateLocalKek, localKmsFactory } from '@tsp/kms-local';
 import { encodeEncryptedDeks } from '@tsp/tsp-protocol';
+import { cloudDemoTenants, DEFAULT_DEV_FAKE_PORTS, DevFakePorts, ensureDevFakes } from './dev-cloud-fakes';
+
+export * from './dev-cloud-fakes';
 
 /**
  * The development environment: broker keys, one service account, demo tenants on the `local`
- * provider (KEKs inside the configs: for development only) and the signed config document.
+ * provider (KEKs inside the configs: for development only), one demo tenant per cloud KMS
+ * pointing at its loopback fake (dev-cloud-fakes.ts) and the signed config document.
  * Everything lives in one directory (var/dev for `npm start`; a temp dir in tests).
  */
 export interface DevEnvironment {
@@ -124,7 +128,11 @@ export function devEnvironmentPaths(dir: string): Omit<DevEnvironment, 'apiKey'>
  * Creates the environment in `dir` unless it exists. Returns it, and whether it was created.
  * `apiKey` is used when given; otherwise a random one is generated (and saved in the SA file).
  */
-export async function ensureDevEnvironment(dir: string, apiKey?: string): Promise<{ env: DevEnvironment; created: boolean }> {
+export async function ensureDevEnvironment(
+  dir: string,
+  apiKey?: string,
+  fakePorts: DevFakePorts = DEFAULT_DEV_FAKE_PORTS,
+): Promise<{ env: DevEnvironment; created: boolean }> {
   const paths = devEnvironmentPaths(dir);
   if (existsSync(paths.serviceAccountFile) && existsSync(paths.documentFile)) {
     const sa = parseEnvFile(readFileSync(paths.serviceAccountFile, 'utf8'));
@@ -155,6 +163,7 @@ export async function ensureDevEnvironment(dir: string, apiKey?: string): Promis
     { mode: 0o600 },
   );
   const env: DevEnvironment = { ...paths, apiKey: key };
-  sealDocument(env, await demoTenants(), 1);
+  const fakes = ensureDevFakes(dir, fakePorts);
+  sealDocument(env, [...(await demoTenants()), ...cloudDemoTenants(fakes)], 1);
   return { env, created: true };
 }

@@ -27,13 +27,16 @@ const ready = async (): Promise<boolean> => {
 beforeAll(async () => {
   port = await freePort();
   healthPort = await freePort();
+  const fakePorts = [await freePort(), await freePort(), await freePort()].join(',');
   stack = spawn(process.execPath, [path.join(ROOT, 'dist', 'tools', 'dev-stack', 'main.js')], {
-    env: { PATH: process.env['PATH'] ?? '', TSP_DEV_DIR: dir, TSP_PORT: String(port), TSP_HEALTH_PORT: String(healthPort) },
+    env: { PATH: process.env['PATH'] ?? '', TSP_DEV_DIR: dir, TSP_PORT: String(port), TSP_HEALTH_PORT: String(healthPort), TSP_DEV_FAKE_PORTS: fakePorts },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   stack.stdout?.setEncoding('utf8').on('data', (d: string) => (output += d));
   stack.stderr?.setEncoding('utf8').on('data', (d: string) => (output += d));
   await waitUntil(ready, 20000, 'dev stack ready');
+  // Each fake prints one JSON line when it listens.
+  await waitUntil(() => ['"service":"aws-kms"', '"tokenUri"', '"authorityHost"'].every((s) => output.includes(s)), 20000, 'cloud KMS fakes listening');
 });
 
 afterAll(async () => {
@@ -65,22 +68,35 @@ test('the Node client demo script passes against the demo tenants', () => {
   expect(r.status).toBe(0);
   expect(r.stdout).toContain('ok  rekey demo-tenant-1 -> demo-tenant-2');
   expect(r.stdout).toContain('ok  deterministic encrypt/decrypt');
+  for (const cloud of ['aws', 'gcp', 'azure']) expect(r.stdout).toContain(`ok  encrypt/decrypt for demo-tenant-${cloud} through its own KMS`);
+  expect(r.stdout).toContain('ok  rekey demo-tenant-aws (AWS KMS) -> demo-tenant-azure (Azure Key Vault)');
+});
+
+/** The pid of the stack's proxy child (the fakes run beside it). */
+function proxyPid(): string {
+  const pids = spawnSync('pgrep', ['-P', String(stack.pid), '-f', 'apps/proxy/main.js'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+  expect(pids).toHaveLength(1);
+  return pids[0];
+}
+
+test('the stack runs the proxy and the three cloud KMS fakes', () => {
+  const children = spawnSync('pgrep', ['-a', '-P', String(stack.pid)], { encoding: 'utf8' }).stdout;
+  for (const name of ['apps/proxy/main.js', 'fakes/aws-kms/main.js', 'fakes/gcp-kms/main.js', 'fakes/azure-keyvault/main.js']) expect(children).toContain(name);
 });
 
 test('a proxy killed with -9 is restarted and the restart is reported', async () => {
-  const pids = spawnSync('pgrep', ['-P', String(stack.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
-  expect(pids).toHaveLength(1);
+  const pids = [proxyPid()];
   process.kill(Number(pids[0]), 'SIGKILL');
   await waitUntil(() => output.includes('proxy exited (SIGKILL); restarting'), 5000, 'restart report');
   await waitUntil(ready, 20000, 'proxy back');
-  const again = spawnSync('pgrep', ['-P', String(stack.pid)], { encoding: 'utf8' }).stdout.trim();
-  expect(again).not.toBe(pids[0]);
+  expect(proxyPid()).not.toBe(pids[0]);
 });
 
-test('SIGTERM stops the stack and its proxy', async () => {
-  const child = spawnSync('pgrep', ['-P', String(stack.pid)], { encoding: 'utf8' }).stdout.trim();
+test('SIGTERM stops the stack, its proxy and its fakes', async () => {
+  const children = spawnSync('pgrep', ['-P', String(stack.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+  expect(children).toHaveLength(4);
   const exited = new Promise<number | null>((r) => stack.once('exit', (code) => r(code)));
   stack.kill('SIGTERM');
   expect(await exited).toBe(0);
-  expect(spawnSync('kill', ['-0', child]).status).not.toBe(0);
+  for (const child of children) expect(spawnSync('kill', ['-0', child]).status).not.toBe(0);
 });

@@ -3,6 +3,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 export interface ChildSpec {
   name: string;
   script: string;
+  args?: string[];
   env: NodeJS.ProcessEnv;
 }
 
@@ -17,7 +18,7 @@ export class Supervisor {
   constructor(private readonly report: (line: string) => void) {}
 
   start(spec: ChildSpec, attempt = 0): void {
-    const child = spawn(process.execPath, [spec.script], { env: spec.env, stdio: 'inherit' });
+    const child = spawn(process.execPath, [spec.script, ...(spec.args ?? [])], { env: spec.env, stdio: 'inherit' });
     this.children.set(spec.name, child);
     const startedAt = Date.now();
     child.on('exit', (code, signal) => {
