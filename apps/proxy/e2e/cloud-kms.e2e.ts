@@ -21,7 +21,10 @@ beforeAll(async () => {
   fakes = await startCloudFakes();
   env = await TestEnvironment.create();
   env.update((tenants) => {
-    fakes.forEach((f, i) => tenants.push({ tenantId: f.tenantId, kmsConfigs: [f.kmsConfig(1000 + i)], secrets: [] }));
+    fakes.forEach((f, i) => {
+      tenants.push({ tenantId: f.tenantId, kmsConfigs: [f.kmsConfig(1000 + i)], secrets: [] });
+      tenants.push({ tenantId: `${f.tenantId}-leased`, kmsConfigs: [f.kmsConfig(1100 + i, true)], secrets: [] });
+    });
   });
   // The Azure fake speaks https (MSAL requires it): the proxy trusts its CA like any private CA.
   const caFile = path.join(env.env.dir, 'fake-ca.pem');
@@ -76,6 +79,31 @@ test('a disabled key gives 207, revoked credentials 206, an unreachable KMS 208 
     expect(`${f.name} ${await clientErrorCode(client.encryptDocument(doc(), meta(f.tenantId)))}`).toBe(`${f.name} 208`);
     expect(Date.now() - start).toBeLessThan(3 * 1500);
     f.clearFaults();
+  }
+});
+
+test('leasing with a cloud KMS: 300 wraps, the first 100 concurrent, make one KMS call per provider', async () => {
+  for (const f of fakes) {
+    const tenant = `${f.tenantId}-leased`;
+    const before = f.kmsRequests();
+    const first = await Promise.all(Array.from({ length: 100 }, () => client.encryptDocument(doc(), meta(tenant))));
+    for (let i = 0; i < 200; i++) await client.encryptDocument(doc(), meta(tenant));
+    expect(`${f.name} ${f.kmsRequests() - before}`).toBe(`${f.name} 1`);
+    // And they decrypt from this proxy's cache of the leased key: still no further KMS call.
+    expect((await client.decryptDocument(first[0], meta(tenant))).plaintextDocument.f.toString()).toBe('cloud secret');
+    expect(f.kmsRequests() - before).toBe(1);
+  }
+});
+
+test("one tenant's KMS being down does not fail or slow other tenants", async () => {
+  const [down, ...others] = fakes;
+  down.dropConnections();
+  expect(await clientErrorCode(client.encryptDocument(doc(), meta(down.tenantId)))).toBe(208);
+  for (const t of ['demo-tenant-1', ...others.map((o) => o.tenantId)]) {
+    const start = Date.now();
+    const enc = await client.encryptDocument(doc(), meta(t));
+    expect((await client.decryptDocument(enc, meta(t))).plaintextDocument.f.toString()).toBe('cloud secret');
+    expect(Date.now() - start).toBeLessThan(400);
   }
 });
 
