@@ -8,6 +8,7 @@ import path from 'node:path';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const ENTRY_POINTS = {
   'apps/proxy/main': 'apps/proxy/src/main.ts',
+  'apps/logdriver/main': 'apps/logdriver/src/main.ts',
   'tools/admin-cli/main': 'tools/admin-cli/src/main.ts',
   'tools/dev-stack/main': 'tools/dev-stack/src/main.ts',
   'tools/bench/main': 'tools/bench/src/main.ts',
