@@ -28,6 +28,8 @@ export interface ProxyConfig {
   maxBatchSize: number;
   eventQueueSize: number;
   eventOutput: 'stdout' | 'none';
+  logdriverUrl: string;
+  logdriverTimeoutMs: number;
   logLevel: string;
   shutdownTimeoutMs: number;
 }
@@ -66,6 +68,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'maxBatchSize', env: 'TSP_MAX_BATCH_SIZE', type: 'integer', default: 1000, min: 1, max: 100000, doc: 'Most documents in one batch request' },
   { key: 'eventQueueSize', env: 'TSP_EVENT_QUEUE_SIZE', type: 'integer', default: 100000, min: 100, max: 10000000, doc: 'Capacity of the in-process security event queue' },
   { key: 'eventOutput', env: 'TSP_EVENT_OUTPUT', type: 'string', default: 'stdout', enum: ['stdout', 'none'], doc: "Where events go until a logdriver channel exists: 'stdout' (JSON lines) or 'none' (benchmarks only)" },
+  { key: 'logdriverUrl', env: 'LOGDRIVER_URL', type: 'string', default: '', doc: 'Logdriver base URL (e.g. http://127.0.0.1:9001); when set, events go there instead of TSP_EVENT_OUTPUT' },
+  { key: 'logdriverTimeoutMs', env: 'TSP_LOGDRIVER_TIMEOUT_MS', type: 'integer', default: 5000, min: 100, max: 120000, doc: 'Deadline of one batch sent to the logdriver, ms' },
   { key: 'logLevel', env: 'TSP_LOG_LEVEL', type: 'string', default: 'info', enum: ['error', 'warn', 'info', 'debug'], doc: 'Log level (logs go to stderr)' },
   { key: 'shutdownTimeoutMs', env: 'TSP_SHUTDOWN_TIMEOUT_MS', type: 'integer', default: 15000, min: 100, max: 600000, doc: 'Longest graceful shutdown before in-flight requests are cut' },
 ];
@@ -97,7 +101,7 @@ export function parseProxyConfig(vars: Readonly<Record<string, string | undefine
   for (const [k, v] of Object.entries(vars)) {
     if (v === undefined) continue;
     if (k.startsWith('TSP_') && k !== 'TSP_SERVICE_ACCOUNT_FILE') relevant[k] = v;
-    if (k === 'API_KEY' || k === 'API_KEY_2') relevant[k] = v;
+    if (k === 'API_KEY' || k === 'API_KEY_2' || k === 'LOGDRIVER_URL') relevant[k] = v;
   }
   const problems: string[] = [];
   if (!validate(relevant)) {
@@ -133,6 +137,10 @@ export function parseProxyConfig(vars: Readonly<Record<string, string | undefine
     }
   }
   out['apiKeys'] = Object.freeze(apiKeys);
+  const logdriver = relevant['LOGDRIVER_URL'];
+  if (logdriver !== undefined && logdriver !== '' && !/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(logdriver)) {
+    problems.push('LOGDRIVER_URL must be an http:// or https:// URL');
+  }
   if (problems.length > 0) throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   return Object.freeze(out) as unknown as ProxyConfig;
 }

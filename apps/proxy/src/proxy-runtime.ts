@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ConfigLoader, createConfigSource, LoadedConfig } from '@tsp/broker-client';
 import { assertPublicKeyMatches, decodePrivateKey, decodePublicKey } from '@tsp/config-crypto';
-import { EventChannel, EventQueue, NullEventChannel, StreamEventChannel } from '@tsp/events';
+import { EventChannel, EventQueue, HttpEventChannel, NullEventChannel, StreamEventChannel } from '@tsp/events';
 import { KmsProviderRegistry } from '@tsp/kms-core';
 import { awsKmsFactory } from '@tsp/kms-aws';
 import { azureKmsFactory } from '@tsp/kms-azure';
@@ -102,7 +102,12 @@ export function createProxyRuntime(config: ProxyConfig, logger: Logger, eventStr
     },
   });
 
-  const channel: EventChannel = config.eventOutput === 'none' ? new NullEventChannel() : new StreamEventChannel(eventStream);
+  const channel: EventChannel =
+    config.logdriverUrl !== ''
+      ? new HttpEventChannel(config.logdriverUrl, config.logdriverTimeoutMs)
+      : config.eventOutput === 'none'
+        ? new NullEventChannel()
+        : new StreamEventChannel(eventStream);
   const queue = new EventQueue(channel, {
     capacity: config.eventQueueSize,
     maxBatch: 1000,

@@ -12,6 +12,8 @@ export interface EventQueueOptions {
   maxBatch: number;
   /** How often the queue is drained when it does not fill a batch, ms. */
   flushIntervalMs: number;
+  /** Longest wait between retries while the channel fails, ms (default 5000). */
+  maxBackoffMs?: number;
   onDepth?: (depth: number) => void;
   onDrop?: (count: number) => void;
   onSendError?: (err: unknown) => void;
@@ -20,7 +22,9 @@ export interface EventQueueOptions {
 /**
  * A bounded in-process queue: `enqueue` never blocks and never allocates beyond the capacity;
  * when full the event is dropped and counted. A single drain loop hands batches to the channel;
- * a failed batch is put back in front (up to capacity) and retried at the next tick.
+ * a failed batch is put back in front (up to capacity) and retried after a capped exponential
+ * backoff with jitter (flushInterval·2^n, at most maxBackoffMs), so a logdriver that is down is
+ * not hammered; the first success resets it.
  */
 export class EventQueue {
   private buf: SecurityEventRecord[] = [];
@@ -29,12 +33,16 @@ export class EventQueue {
   /** The drain loop in progress, so close() can wait for it. */
   private running: Promise<void> | undefined;
   private dropped = 0;
+  private failures = 0;
+  private retryAt = 0;
 
   constructor(private readonly channel: EventChannel, private readonly opts: EventQueueOptions) {}
 
   start(): void {
     if (this.timer !== undefined) return;
-    this.timer = setInterval(() => void this.drain(), this.opts.flushIntervalMs);
+    this.timer = setInterval(() => {
+      if (Date.now() >= this.retryAt) void this.drain();
+    }, this.opts.flushIntervalMs);
     this.timer.unref();
   }
 
@@ -54,7 +62,7 @@ export class EventQueue {
       return false;
     }
     this.buf.push(e);
-    if (this.buf.length >= this.opts.maxBatch && !this.draining) setImmediate(() => void this.drain());
+    if (this.buf.length >= this.opts.maxBatch && !this.draining && Date.now() >= this.retryAt) setImmediate(() => void this.drain());
     return true;
   }
 
@@ -77,8 +85,13 @@ export class EventQueue {
         this.buf = batch === this.buf ? [] : this.buf.slice(batch.length);
         try {
           await this.channel.send(batch);
+          this.failures = 0;
+          this.retryAt = 0;
         } catch (err) {
           this.opts.onSendError?.(err);
+          this.failures++;
+          const backoff = Math.min(this.opts.maxBackoffMs ?? 5000, this.opts.flushIntervalMs * 2 ** Math.min(this.failures - 1, 16));
+          this.retryAt = Date.now() + backoff * (0.5 + Math.random() / 2);
           const room = this.opts.capacity - this.buf.length;
           const keep = batch.length <= room ? batch : batch.slice(0, room);
           if (keep.length < batch.length) {

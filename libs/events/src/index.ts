@@ -1,3 +1,4 @@
 export * from './security-event';
 export * from './event-queue';
 export * from './stdout-channel';
+export * from './http-channel';

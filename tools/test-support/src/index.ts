@@ -3,3 +3,4 @@ export * from './proxy-process';
 export * from './test-environment';
 export * from './tsp-errors';
 export * from './cloud-fakes';
+export * from './intake-stand-in';
