@@ -69,7 +69,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'eventQueueSize', env: 'TSP_EVENT_QUEUE_SIZE', type: 'integer', default: 100000, min: 100, max: 10000000, doc: 'Capacity of the in-process security event queue' },
   { key: 'eventOutput', env: 'TSP_EVENT_OUTPUT', type: 'string', default: 'stdout', enum: ['stdout', 'none'], doc: "Where events go until a logdriver channel exists: 'stdout' (JSON lines) or 'none' (benchmarks only)" },
   { key: 'logdriverUrl', env: 'LOGDRIVER_URL', type: 'string', default: '', doc: 'Logdriver base URL (e.g. http://127.0.0.1:9001); when set, events go there instead of TSP_EVENT_OUTPUT' },
-  { key: 'logdriverTimeoutMs', env: 'TSP_LOGDRIVER_TIMEOUT_MS', type: 'integer', default: 5000, min: 100, max: 120000, doc: 'Deadline of one batch sent to the logdriver, ms' },
+  { key: 'logdriverTimeoutMs', env: 'TSP_EVENT_CHANNEL_TIMEOUT_MS', type: 'integer', default: 5000, min: 100, max: 120000, doc: 'Deadline of one batch sent to the logdriver, ms' },
   { key: 'logLevel', env: 'TSP_LOG_LEVEL', type: 'string', default: 'info', enum: ['error', 'warn', 'info', 'debug'], doc: 'Log level (logs go to stderr)' },
   { key: 'shutdownTimeoutMs', env: 'TSP_SHUTDOWN_TIMEOUT_MS', type: 'integer', default: 15000, min: 100, max: 600000, doc: 'Longest graceful shutdown before in-flight requests are cut' },
 ];
@@ -100,7 +100,8 @@ export function parseProxyConfig(vars: Readonly<Record<string, string | undefine
   const relevant: Record<string, string> = {};
   for (const [k, v] of Object.entries(vars)) {
     if (v === undefined) continue;
-    if (k.startsWith('TSP_') && k !== 'TSP_SERVICE_ACCOUNT_FILE') relevant[k] = v;
+    // TSP_LOGDRIVER_* belong to the logdriver, which may share this environment.
+    if (k.startsWith('TSP_') && k !== 'TSP_SERVICE_ACCOUNT_FILE' && !k.startsWith('TSP_LOGDRIVER_')) relevant[k] = v;
     if (k === 'API_KEY' || k === 'API_KEY_2' || k === 'LOGDRIVER_URL') relevant[k] = v;
   }
   const problems: string[] = [];
