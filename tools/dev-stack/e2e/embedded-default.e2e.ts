@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, waitUntil } from '@tsp/test-support';
@@ -28,8 +28,9 @@ beforeAll(async () => {
   port = await freePort();
   healthPort = await freePort();
   const fakePorts = [await freePort(), await freePort(), await freePort()].join(',');
+  const logdriverPort = await freePort();
   stack = spawn(process.execPath, [path.join(ROOT, 'dist', 'tools', 'dev-stack', 'main.js')], {
-    env: { PATH: process.env['PATH'] ?? '', TSP_DEV_DIR: dir, TSP_PORT: String(port), TSP_HEALTH_PORT: String(healthPort), TSP_DEV_FAKE_PORTS: fakePorts },
+    env: { PATH: process.env['PATH'] ?? '', TSP_DEV_DIR: dir, TSP_PORT: String(port), TSP_HEALTH_PORT: String(healthPort), TSP_DEV_FAKE_PORTS: fakePorts, TSP_LOGDRIVER_PORT: String(logdriverPort) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   stack.stdout?.setEncoding('utf8').on('data', (d: string) => (output += d));
@@ -72,6 +73,15 @@ test('the Node client demo script passes against the demo tenants', () => {
   expect(r.stdout).toContain('ok  rekey demo-tenant-aws (AWS KMS) -> demo-tenant-azure (Azure Key Vault)');
 });
 
+test("the demo's events reach each tenant's file through the logdriver", async () => {
+  const file = (t: string): string => path.join(dir, 'events', `${t}.ndjson`);
+  const events = (t: string): string[] =>
+    existsSync(file(t)) ? readFileSync(file(t), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { iclFields: { event: string } }).iclFields.event) : [];
+  await waitUntil(() => events('demo-tenant-1').includes('USER_LOGIN') && events('demo-tenant-aws').includes('KMS_WRAP_KEY'), 10000, 'event files');
+  expect(events('demo-tenant-1')).toContain('KMS_WRAP_KEY');
+  expect(events('demo-tenant-azure')).toContain('KMS_REKEY_KEY');
+});
+
 /** The pid of the stack's proxy child (the fakes run beside it). */
 function proxyPid(): string {
   const pids = spawnSync('pgrep', ['-P', String(stack.pid), '-f', 'apps/proxy/main.js'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
@@ -79,9 +89,9 @@ function proxyPid(): string {
   return pids[0];
 }
 
-test('the stack runs the proxy and the three cloud KMS fakes', () => {
+test('the stack runs the proxy, the logdriver and the three cloud KMS fakes', () => {
   const children = spawnSync('pgrep', ['-a', '-P', String(stack.pid)], { encoding: 'utf8' }).stdout;
-  for (const name of ['apps/proxy/main.js', 'fakes/aws-kms/main.js', 'fakes/gcp-kms/main.js', 'fakes/azure-keyvault/main.js']) expect(children).toContain(name);
+  for (const name of ['apps/proxy/main.js', 'apps/logdriver/main.js', 'fakes/aws-kms/main.js', 'fakes/gcp-kms/main.js', 'fakes/azure-keyvault/main.js']) expect(children).toContain(name);
 });
 
 test('a proxy killed with -9 is restarted and the restart is reported', async () => {
@@ -92,9 +102,9 @@ test('a proxy killed with -9 is restarted and the restart is reported', async ()
   expect(proxyPid()).not.toBe(pids[0]);
 });
 
-test('SIGTERM stops the stack, its proxy and its fakes', async () => {
+test('SIGTERM stops the stack and every child', async () => {
   const children = spawnSync('pgrep', ['-P', String(stack.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
-  expect(children).toHaveLength(4);
+  expect(children).toHaveLength(5);
   const exited = new Promise<number | null>((r) => stack.once('exit', (code) => r(code)));
   stack.kill('SIGTERM');
   expect(await exited).toBe(0);

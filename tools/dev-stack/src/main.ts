@@ -6,7 +6,8 @@ import { Supervisor } from './supervisor';
 /**
  * `npm start`: the embedded default. Creates var/dev on first run (keys, demo tenants, signed
  * config document, settings of the cloud KMS fakes), then runs the three loopback cloud KMS
- * fakes and the proxy on 127.0.0.1:7777 (health 9000), and keeps them running.
+ * fakes, the logdriver (127.0.0.1:9001; spool and per-tenant event files under var/) and the
+ * proxy on 127.0.0.1:7777 (health 9000), and keeps them all running.
  */
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -26,10 +27,22 @@ async function main(): Promise<void> {
   if (withFakes) out('Cloud demo tenants: demo-tenant-aws, demo-tenant-gcp, demo-tenant-azure (each on its loopback KMS fake; the GCP and Azure fakes keep keys in memory only)');
   else out(`No cloud KMS fakes in ${dir} (made before they existed): delete the directory to get them`);
   out(`Point a client at it, e.g. Node: new TenantSecurityClient("http://127.0.0.1:${port}", "<API key>")`);
-  out('Security events are printed below as JSON lines (until the logdriver is configured).');
+  const varDir = process.env['TSP_DEV_DIR'] !== undefined ? dir : path.join(ROOT, 'var');
+  const eventsDir = path.join(varDir, 'events');
+  const logdriverPort = process.env['TSP_LOGDRIVER_PORT'] ?? '9001';
+  out(`Security events: the logdriver (http://127.0.0.1:${logdriverPort}/health) spools them under ${path.join(varDir, 'spool')} and writes ${eventsDir}/<tenantId>.ndjson`);
 
   const supervisor = new Supervisor(out);
-  const proxyEnv: Record<string, string> = { TSP_SERVICE_ACCOUNT_FILE: env.serviceAccountFile, TSP_HOST: process.env['TSP_HOST'] ?? '127.0.0.1' };
+  const proxyEnv: Record<string, string> = {
+    TSP_SERVICE_ACCOUNT_FILE: env.serviceAccountFile,
+    TSP_HOST: process.env['TSP_HOST'] ?? '127.0.0.1',
+    LOGDRIVER_URL: `http://127.0.0.1:${logdriverPort}`,
+  };
+  supervisor.start({
+    name: 'logdriver',
+    script: path.join(ROOT, 'dist', 'apps', 'logdriver', 'main.js'),
+    env: childEnv({ TSP_LOGDRIVER_PORT: logdriverPort, TSP_LOGDRIVER_SPOOL_DIR: path.join(varDir, 'spool'), TSP_LOGDRIVER_EVENTS_DIR: eventsDir }),
+  });
   if (withFakes) {
     const fakes = ensureDevFakes(dir);
     for (const f of devFakeCommands(fakes)) {
