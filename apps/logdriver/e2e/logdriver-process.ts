@@ -18,13 +18,15 @@ export interface LogdriverStart {
   spoolDir: string;
   eventsDir: string;
   env?: Record<string, string>;
+  /** A fixed port (a restart on the same address); a free one when absent. */
+  port?: number;
   /** Resolve when the process exits (startup-failure tests) instead of on /ready. */
   expectExit?: boolean;
 }
 
 /** Starts the BUILT logdriver as a child process on a free loopback port and waits for /ready. */
 export async function startLogdriver(opts: LogdriverStart): Promise<LogdriverProcess> {
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const env: Record<string, string> = {
     PATH: process.env['PATH'] ?? '',
     TSP_LOGDRIVER_HOST: '127.0.0.1',
