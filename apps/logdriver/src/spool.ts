@@ -1,12 +1,10 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { SecurityEventRecord } from '@tsp/events';
+import type { SecurityEventRecord, WireEvent } from '@tsp/events';
 
-/** An event as the intake accepted it: the proxy's record plus its unique id. */
-export interface IntakeEvent extends SecurityEventRecord {
-  eventId: string;
-}
+/** An event as the intake accepted it: the proxy's record plus its unique id (the contract's WireEvent). */
+export type IntakeEvent = WireEvent;
 
 /** An undelivered event read back from the spool, in sequence order. */
 export interface SpooledEvent {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ConfigLoader, createConfigSource, LoadedConfig } from '@tsp/broker-client';
 import { assertPublicKeyMatches, decodePrivateKey, decodePublicKey } from '@tsp/config-crypto';
-import { EventChannel, EventQueue, HttpEventChannel, NullEventChannel, StreamEventChannel } from '@tsp/events';
+import { EventChannel, EventQueue, HttpEventChannel, MAX_EVENTS_PER_BATCH, NullEventChannel, StreamEventChannel } from '@tsp/events';
 import { KmsProviderRegistry } from '@tsp/kms-core';
 import { awsKmsFactory } from '@tsp/kms-aws';
 import { azureKmsFactory } from '@tsp/kms-azure';
@@ -110,7 +110,7 @@ export function createProxyRuntime(config: ProxyConfig, logger: Logger, eventStr
         : new StreamEventChannel(eventStream);
   const queue = new EventQueue(channel, {
     capacity: config.eventQueueSize,
-    maxBatch: 1000,
+    maxBatch: MAX_EVENTS_PER_BATCH,
     flushIntervalMs: 100,
     onDepth: (d) => metrics.eventQueueDepth.set(d),
     onDrop: (n) => metrics.eventsDropped.inc(n),

@@ -2,6 +2,7 @@ import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import axios, { AxiosInstance } from 'axios';
 import type { EventChannel } from './event-queue';
+import { toWireEvent } from './intake-contract';
 import type { SecurityEventRecord } from './security-event';
 
 /**
@@ -11,14 +12,6 @@ import type { SecurityEventRecord } from './security-event';
  * keeps the batch and retries it with backoff. Each event carries its unique id (`eventId`, the
  * tspRayId), so a batch re-sent after a lost answer is de-duplicated by the logdriver.
  */
-export interface WireEvent extends SecurityEventRecord {
-  eventId: string;
-}
-
-export function toWireEvent(e: SecurityEventRecord): WireEvent {
-  return { eventId: e.iclFields.tspRayId, ...e };
-}
-
 export class HttpEventChannel implements EventChannel {
   private readonly http: AxiosInstance;
   private readonly url: string;

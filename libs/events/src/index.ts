@@ -2,3 +2,4 @@ export * from './security-event';
 export * from './event-queue';
 export * from './stdout-channel';
 export * from './http-channel';
+export * from './intake-contract';
