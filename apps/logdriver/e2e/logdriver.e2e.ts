@@ -52,10 +52,11 @@ describe('logdriver (built app, child process)', () => {
     const { byFile, unparsable } = readDelivered(eventsDir);
     expect(unparsable).toBe(0);
     expect([...byFile.keys()].sort()).toEqual(['%2E..ndjson', 'acme.ndjson', 'tenant%2Ftwo.ndjson', '%C3%BCn%C3%AF-3.ndjson'].sort());
+    const ray = expect.stringMatching(/^[0-9a-f]{12}-\d+$/) as string;
     expect(byFile.get('acme.ndjson')).toEqual([
-      { tenantId: 'acme', timestamp: '2026-05-05T17:44:42.656Z', iclFields: { event: 'USER_LOGIN', requestingId: 'svc', tspRayId: 'ev-0-0' }, customFields: { n: '0' } },
-      { tenantId: 'acme', timestamp: '2026-05-05T17:44:42.657Z', iclFields: { event: 'KMS_WRAP_KEY', requestingId: 'svc', tspRayId: 'ev-0-1' }, customFields: { n: '1' }, kms: { kmsConfigId: 7, leased: true } },
-      { tenantId: 'acme', timestamp: '2026-05-05T17:44:42.658Z', iclFields: { event: 'USER_LOGIN', requestingId: 'svc', tspRayId: 'ev-0-2' }, customFields: { n: '2' } },
+      { tenantId: 'acme', timestamp: '2026-05-05T17:44:42.656Z', iclFields: { event: 'USER_LOGIN', requestingId: 'svc', tspRayId: 'ev-0-0', logdriverRayId: ray }, customFields: { n: '0' } },
+      { tenantId: 'acme', timestamp: '2026-05-05T17:44:42.657Z', iclFields: { event: 'KMS_WRAP_KEY', requestingId: 'svc', tspRayId: 'ev-0-1', logdriverRayId: ray }, customFields: { n: '1' }, kms: { kmsConfigId: 7, leased: true } },
+      { tenantId: 'acme', timestamp: '2026-05-05T17:44:42.658Z', iclFields: { event: 'USER_LOGIN', requestingId: 'svc', tspRayId: 'ev-0-2', logdriverRayId: ray }, customFields: { n: '2' } },
     ]);
     expect(byFile.get('tenant%2Ftwo.ndjson')?.every((l) => l['tenantId'] === 'tenant/two')).toBe(true);
     await waitUntil(async () => (await pending(ld)) === 0, 5000, 'spool drained');

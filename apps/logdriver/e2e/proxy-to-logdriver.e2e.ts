@@ -43,7 +43,7 @@ test('key operations and application events land in each tenant file, in the del
   expect(lines('demo-tenant-2')[0]).toEqual({
     tenantId: 'demo-tenant-2',
     timestamp: '2023-11-14T22:13:20.000Z',
-    iclFields: { event: 'USER_LOGIN', requestingId: 'user-9', dataLabel: 'PII', sourceIp: '127.0.0.1', objectId: 'obj', requestId: 'req-9', tspRayId: expect.any(String) as string },
+    iclFields: { event: 'USER_LOGIN', requestingId: 'user-9', dataLabel: 'PII', sourceIp: '127.0.0.1', objectId: 'obj', requestId: 'req-9', tspRayId: expect.any(String) as string, logdriverRayId: expect.stringMatching(/^[0-9a-f]{12}-\d+$/) as string },
     customFields: { k: 'v' },
   });
   expect(proxy.stdoutLines).toEqual([]);

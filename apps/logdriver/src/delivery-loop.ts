@@ -65,7 +65,7 @@ export class DeliveryLoop {
   async deliverOnce(): Promise<number> {
     const batch = this.spool.pending(this.opts.maxBatch);
     if (batch.length === 0) return 0;
-    for (const [tenantId, events] of byTenant(batch)) await this.sink.deliver(tenantId, events);
+    for (const [tenantId, events] of byTenant(batch, this.spool.spoolId)) await this.sink.deliver(tenantId, events);
     this.spool.markDelivered(batch.map((e) => e.seq));
     let oldest = batch[0].createdAt;
     for (const e of batch) if (e.createdAt < oldest) oldest = e.createdAt;
@@ -125,12 +125,13 @@ export class DeliveryLoop {
   }
 }
 
-function byTenant(batch: readonly SpooledEvent[]): Map<string, SecurityEventRecord[]> {
+/** Groups a batch by tenant, stamping each event with its logdriverRayId (`<spool id>-<seq>`). */
+function byTenant(batch: readonly SpooledEvent[], spoolId: string): Map<string, SecurityEventRecord[]> {
   const out = new Map<string, SecurityEventRecord[]>();
   for (const e of batch) {
     let list = out.get(e.tenantId);
     if (list === undefined) out.set(e.tenantId, (list = []));
-    list.push(e.event);
+    list.push({ ...e.event, iclFields: { ...e.event.iclFields, logdriverRayId: `${spoolId}-${e.seq}` } });
   }
   return out;
 }

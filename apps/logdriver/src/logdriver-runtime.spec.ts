@@ -77,7 +77,7 @@ describe('logdriver runtime (in process)', () => {
     expect(lines('t1')[0]).toEqual({
       tenantId: 't1',
       timestamp: '2026-05-05T17:44:42.656Z',
-      iclFields: { event: 'USER_LOGIN', requestingId: 'u1', tspRayId: 'ray-0', dataLabel: 'PII' },
+      iclFields: { event: 'USER_LOGIN', requestingId: 'u1', tspRayId: 'ray-0', dataLabel: 'PII', logdriverRayId: `${rt.spool.spoolId}-1` },
       customFields: { field1: 'v' },
     });
     expect(lines('t1').map((l) => (l['iclFields'] as Record<string, string>)['tspRayId'])).toEqual(['ray-0', 'ray-1', 'ray-2']);

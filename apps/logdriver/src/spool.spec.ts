@@ -32,11 +32,13 @@ describe('Spool', () => {
   it('opens in WAL mode with synchronous = FULL and the schema migrated by user_version', () => {
     expect(spool.handle.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(spool.handle.pragma('synchronous', { simple: true })).toBe(2);
-    expect(spool.schemaVersion()).toBe(1);
+    expect(spool.schemaVersion()).toBe(2);
+    expect(spool.spoolId).toMatch(/^[0-9a-f]{12}$/);
     spool.append(range(0, 3));
     spool.close();
     spool = new Spool(dir);
-    expect(spool.schemaVersion()).toBe(1);
+    expect(spool.schemaVersion()).toBe(2);
+    expect(spool.spoolId).toMatch(/^[0-9a-f]{12}$/);
     expect(spool.pendingCount()).toBe(3);
   });
 

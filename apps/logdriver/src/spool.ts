@@ -45,6 +45,10 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX events_pending ON events (seq) WHERE delivered_at IS NULL;
    CREATE INDEX events_delivered_at ON events (delivered_at) WHERE delivered_at IS NOT NULL;`,
+  // The spool's own random id: with seq it makes each delivered event's logdriverRayId, stable
+  // across restarts (a redelivered event keeps its id) and distinct between logdrivers.
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   INSERT INTO meta (key, value) VALUES ('spool_id', lower(hex(randomblob(6))));`,
 ];
 
 interface Row {
@@ -64,6 +68,8 @@ interface Row {
  * and the delivery loop never interleave inside one transaction.
  */
 export class Spool {
+  /** Random id of this spool (see migration 2). */
+  readonly spoolId: string;
   private readonly db: Database.Database;
   private readonly insert: Database.Statement<[string, string, string, number]>;
   private readonly selectPending: Database.Statement<[number], Row>;
@@ -83,6 +89,7 @@ export class Spool {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
+    this.spoolId = (this.db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'spool_id'").get() as { value: string }).value;
     this.insert = this.db.prepare(
       // ON CONFLICT(event_id), not INSERT OR IGNORE: OR IGNORE would also skip rows that break
       // NOT NULL, silently dropping a bad event instead of failing the batch.

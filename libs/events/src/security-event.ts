@@ -23,6 +23,8 @@ export interface EventIclFields {
   requestId?: string;
   /** Unique id of the event, given by the proxy. */
   tspRayId: string;
+  /** Id given by the logdriver at delivery: its spool's id and the event's sequence number. */
+  logdriverRayId?: string;
 }
 
 /** Outcome detail of a kms event (absent on application events). */
