@@ -12,6 +12,7 @@ import { BenchReport, formatReport, MemoryReport, ScenarioResult, targetCheck, T
 import { buildCloudReport, CloudReport, cloudTargets } from './cloud-report';
 import { CloudRunContext, CloudRunOutput, runCloudScenarios } from './cloud-scenarios';
 import { RawResult, runScenario as runScenarioWith } from './run-scenario';
+import { LOGDRIVER_MAIN, measureWithLogdriver } from './logdriver-scenario';
 import { apiHeaders, baselineScenario, LEASED_TENANT, proxyScenarios, Scenario, wrapOnce } from './scenarios';
 
 /**
@@ -90,7 +91,7 @@ async function measureMemory(opts: BenchOptions, env: DevEnvironment, work: stri
 }
 
 async function run(opts: BenchOptions): Promise<boolean> {
-  for (const f of [PROXY_MAIN, BASELINE_SCRIPT]) {
+  for (const f of [PROXY_MAIN, BASELINE_SCRIPT, LOGDRIVER_MAIN]) {
     if (!existsSync(f)) throw new Error(`${f} is missing: build first (node tools/build/build.mjs)`);
   }
   const work = reg.tempDir('tsp-bench-');
@@ -116,6 +117,12 @@ async function run(opts: BenchOptions): Promise<boolean> {
   await withProxy('proxy without events', env, 'none', serverCpu, async (p) => {
     for (const s of scenarios.filter((x) => x.target === 'proxy-no-events')) raw.push(await runScenario(gen, opts, s, p.url, p.proc, headers));
   });
+  const logdriverScenario = scenarios.find((x) => x.target === 'proxy-logdriver');
+  const logdriver = logdriverScenario === undefined ? undefined : await measureWithLogdriver(reg, gen, opts, env, work, logdriverScenario, headers, serverCpu, note);
+  if (logdriver !== undefined) {
+    raw.push(logdriver.raw);
+    note(`logdriver: delivered ${Math.round(logdriver.deliveredPerSecond)} events/s to the file sink during (f'); ${logdriver.pendingAfter} pending right after`);
+  }
   const cloud = await measureCloud({ reg, gen, opts, env, work, headers, serverCpu, loadCpu: pin ? 1 : undefined, note }, raw);
   // The baseline again, last: the two runs bracket the proxy's and show the machine's drift.
   raw.push(await runScenario(gen, opts, baselineScenario('baseline-repeat', "(a') baseline node:http, repeated"), baseline.url, baseline.proc, headers));
@@ -139,10 +146,14 @@ async function run(opts: BenchOptions): Promise<boolean> {
   const unwrap = byId('leased-unwrap');
   const batch = byId('batch-wrap');
   const noEvents = byId('leased-wrap-no-events');
+  const withLogdriver = byId('leased-wrap-logdriver');
   if (wrap !== undefined) targets.push(targetCheck('leased wrap / baseline (req/s)', wrap.ratioVsBaseline, '>=', 0.6));
   if (unwrap !== undefined) targets.push(targetCheck('leased unwrap / baseline (req/s)', unwrap.ratioVsBaseline, '>=', 0.6));
   if (batch !== undefined && wrap !== undefined) {
     targets.push(targetCheck(`batch-wrap docs/s / leased wrap docs/s`, batch.documentsPerSecond / wrap.documentsPerSecond, '>=', 20));
+  }
+  if (withLogdriver !== undefined && noEvents !== undefined) {
+    targets.push(targetCheck('leased wrap, events to the logdriver / no events', withLogdriver.requestsPerSecond / noEvents.requestsPerSecond, '>=', 0.9));
   }
   targets.push(...cloudTargets(cloudReport));
   if (!memory.skipped) targets.push(targetCheck(`memory KB per tenant (${memory.tenants} tenants)`, memory.kbPerTenant, '<=', 20));

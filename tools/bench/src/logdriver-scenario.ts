@@ -1,0 +1,94 @@
+import path from 'node:path';
+import { freePort } from '@tsp/test-support';
+import type { DevEnvironment } from '@tsp/dev-environment';
+import { onCpu, ProcessRegistry, sleep } from './child-processes';
+import type { LoadGenerator } from './load-generator';
+import type { BenchOptions } from './options';
+import { startProxy } from './proxy-launcher';
+import { RawResult, runScenario } from './run-scenario';
+import type { Scenario } from './scenarios';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+export const LOGDRIVER_MAIN = path.join(ROOT, 'dist', 'apps', 'logdriver', 'main.js');
+
+export interface LogdriverRun {
+  raw: RawResult;
+  /** Events the logdriver delivered to the file sink per second over the measured run. */
+  deliveredPerSecond: number;
+  /** Events still waiting in its spool right after the run. */
+  pendingAfter: number;
+}
+
+function metric(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+async function metrics(url: string): Promise<string> {
+  return (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+}
+
+/**
+ * Leased wrap with every event going to the logdriver (file sink), the pair as deployed: the
+ * logdriver on the same CPU as the proxy. Also reads how many events the logdriver delivered
+ * per second meanwhile, from its own counters.
+ */
+export async function measureWithLogdriver(
+  reg: ProcessRegistry,
+  gen: LoadGenerator,
+  opts: BenchOptions,
+  env: DevEnvironment,
+  work: string,
+  scenario: Scenario,
+  headers: Readonly<Record<string, string>>,
+  cpu: number | undefined,
+  note: (s: string) => void,
+): Promise<LogdriverRun> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  note('starting the logdriver (file sink) and a proxy sending it events');
+  const ld = reg.spawn('logdriver', ...onCpu(cpu, process.execPath, [LOGDRIVER_MAIN]), {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      TSP_LOGDRIVER_HOST: '127.0.0.1',
+      TSP_LOGDRIVER_PORT: String(port),
+      TSP_LOGDRIVER_SPOOL_DIR: path.join(work, 'logdriver-spool'),
+      TSP_LOGDRIVER_EVENTS_DIR: path.join(work, 'logdriver-events'),
+    },
+  });
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (ld.hasExited()) throw new Error(`logdriver exited during startup:\n${ld.stderrTail()}`);
+      if (Date.now() > deadline) throw new Error('logdriver was not ready within 30 s');
+      const ok = await fetch(`${url}/ready`).then((r) => r.status === 200, () => false);
+      if (ok) break;
+      await sleep(100);
+    }
+    const proxy = await startProxy(reg, { name: 'proxy with logdriver', serviceAccountFile: env.serviceAccountFile, env: { LOGDRIVER_URL: url }, readyTimeoutMs: 30_000, cpu });
+    try {
+      let before = 0;
+      let startedAt = 0;
+      const raw = await runScenario(gen, opts, scenario, proxy.url, proxy.proc, headers, note, {
+        hooks: {
+          begin: () => {
+            startedAt = Date.now();
+            void metrics(url).then((t) => (before = metric(t, 'tsp_logdriver_events_delivered_total')));
+          },
+          end: () => undefined,
+        },
+      });
+      const after = await metrics(url);
+      const deliveredPerSecond = (metric(after, 'tsp_logdriver_events_delivered_total') - before) / ((Date.now() - startedAt) / 1000);
+      return { raw, deliveredPerSecond, pendingAfter: metric(after, 'tsp_logdriver_spool_pending_events') };
+    } finally {
+      await reg.stop(proxy.proc);
+    }
+  } finally {
+    await reg.stop(ld);
+  }
+}
