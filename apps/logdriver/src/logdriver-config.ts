@@ -1,5 +1,4 @@
-import Ajv from 'ajv';
-import { describeAjvError } from '@tsp/tsp-protocol';
+import { assertNoProblems, Setting, settingsReader } from '@tsp/app-support';
 
 /**
  * Every setting of the logdriver, with its default. main.ts is the only place that reads the
@@ -18,18 +17,7 @@ export interface LogdriverConfig {
   shutdownTimeoutMs: number;
 }
 
-interface Setting {
-  key: keyof LogdriverConfig;
-  env: string;
-  type: 'string' | 'integer';
-  default?: string | number;
-  min?: number;
-  max?: number;
-  enum?: string[];
-  doc: string;
-}
-
-export const SETTINGS: readonly Setting[] = [
+export const SETTINGS: readonly Setting<keyof LogdriverConfig>[] = [
   { key: 'host', env: 'TSP_LOGDRIVER_HOST', type: 'string', default: '127.0.0.1', doc: 'Address the intake, health and metrics server binds' },
   { key: 'port', env: 'TSP_LOGDRIVER_PORT', type: 'integer', default: 9001, min: 0, max: 65535, doc: 'Port of the intake (POST /v1/events), /health, /live, /ready and /metrics' },
   { key: 'spoolDir', env: 'TSP_LOGDRIVER_SPOOL_DIR', type: 'string', doc: 'Directory of the disk spool (spool.db, SQLite in WAL mode)' },
@@ -42,17 +30,7 @@ export const SETTINGS: readonly Setting[] = [
 
 const PREFIX = 'TSP_LOGDRIVER_';
 
-function buildSchema(): object {
-  const properties: Record<string, object> = {};
-  const required: string[] = [];
-  for (const s of SETTINGS) {
-    properties[s.env] = s.enum !== undefined ? { type: 'string', enum: s.enum } : { type: 'string', minLength: s.default === undefined ? 1 : 0 };
-    if (s.default === undefined) required.push(s.env);
-  }
-  return { type: 'object', required, properties, additionalProperties: false };
-}
-
-const validate = new Ajv({ allErrors: true }).compile(buildSchema());
+const readSettings = settingsReader(SETTINGS, { requiredNonEmpty: true });
 
 /** Validates and freezes the settings; throws one Error naming every bad variable (not its value). */
 export function parseLogdriverConfig(vars: Readonly<Record<string, string | undefined>>): LogdriverConfig {
@@ -60,28 +38,7 @@ export function parseLogdriverConfig(vars: Readonly<Record<string, string | unde
   for (const [k, v] of Object.entries(vars)) {
     if (v !== undefined && k.startsWith(PREFIX)) relevant[k] = v;
   }
-  const problems: string[] = [];
-  if (!validate(relevant)) {
-    for (const e of validate.errors ?? []) {
-      if (e.keyword === 'additionalProperties') problems.push(`${String(e.params.additionalProperty)} is not a known setting`);
-      else problems.push(describeAjvError(e, 'environment'));
-    }
-  }
-  const out: Record<string, unknown> = {};
-  for (const s of SETTINGS) {
-    const raw = relevant[s.env];
-    if (raw === undefined) {
-      out[s.key] = s.default;
-    } else if (s.type === 'integer') {
-      const n = Number(raw.trim());
-      if (!/^\d+$/.test(raw.trim()) || n < (s.min ?? 0) || n > (s.max ?? Number.MAX_SAFE_INTEGER)) {
-        problems.push(`${s.env} must be an integer from ${s.min ?? 0} to ${s.max ?? Number.MAX_SAFE_INTEGER}`);
-      }
-      out[s.key] = n;
-    } else {
-      out[s.key] = raw;
-    }
-  }
-  if (problems.length > 0) throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
-  return Object.freeze(out) as unknown as LogdriverConfig;
+  const { values, problems } = readSettings(relevant);
+  assertNoProblems(problems);
+  return Object.freeze(values) as unknown as LogdriverConfig;
 }

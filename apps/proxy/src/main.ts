@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseEnvFile } from '@tsp/config-crypto';
+import { runService } from '@tsp/app-support';
 import { createLogger } from '@tsp/observability';
 import { parseProxyConfig } from './proxy-config';
 import { createProxyRuntime } from './proxy-runtime';
@@ -31,35 +32,16 @@ async function main(): Promise<void> {
   if (ignoredAwsEndpoints.length > 0) logger.warn('AWS endpoint variables ignored: endpoints come from tenant configs', { variables: ignoredAwsEndpoints });
   const runtime = createProxyRuntime(config, logger);
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down', { signal });
-    const force = setTimeout(() => {
-      logger.error('graceful shutdown timed out; exiting', { timeoutMs: config.shutdownTimeoutMs });
-      process.exit(1);
-    }, config.shutdownTimeoutMs);
-    force.unref();
-    runtime.shutdown().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        logger.error('shutdown failed', { error: (e as Error).message });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-
-  try {
-    const { apiPort, healthPort } = await runtime.start();
-    logger.info('proxy serving', { host: config.host, apiPort, healthPort, serviceConfigId: config.serviceConfigId });
-  } catch (e) {
-    logger.error('proxy failed to start', { error: (e as Error).message });
-    await runtime.shutdown().catch(() => undefined);
-    process.exit(1);
-  }
+  await runService({
+    name: 'proxy',
+    logger,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    shutdown: () => runtime.shutdown(),
+    async start() {
+      const { apiPort, healthPort } = await runtime.start();
+      return { host: config.host, apiPort, healthPort, serviceConfigId: config.serviceConfigId };
+    },
+  });
 }
 
 main().catch((e: unknown) => {

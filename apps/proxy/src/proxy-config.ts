@@ -1,5 +1,4 @@
-import Ajv from 'ajv';
-import { describeAjvError } from '@tsp/tsp-protocol';
+import { assertNoProblems, Setting, settingsReader } from '@tsp/app-support';
 
 /**
  * Every setting of the proxy, with its default. Values come from the environment, over the
@@ -34,20 +33,8 @@ export interface ProxyConfig {
   shutdownTimeoutMs: number;
 }
 
-interface Setting {
-  key: keyof ProxyConfig;
-  env: string;
-  type: 'string' | 'integer';
-  default?: string | number;
-  min?: number;
-  max?: number;
-  enum?: string[];
-  secret?: boolean;
-  doc: string;
-}
-
 /** The table the README documents (keep them in step). */
-export const SETTINGS: readonly Setting[] = [
+export const SETTINGS: readonly Setting<keyof ProxyConfig>[] = [
   { key: 'serviceConfigId', env: 'TSP_SERVICE_CONFIG_ID', type: 'string', doc: 'Service account id this proxy fetches configs for' },
   { key: 'encryptionKey', env: 'TSP_SA_ENCRYPTION_KEY', type: 'string', secret: true, doc: 'Service account X25519 private key (base64 PKCS#8) that opens sealed tenant configs' },
   { key: 'signingKey', env: 'TSP_SA_SIGNING_KEY', type: 'string', secret: true, doc: 'Service account Ed25519 private key (base64 PKCS#8) that signs requests to the broker' },
@@ -76,21 +63,10 @@ export const SETTINGS: readonly Setting[] = [
 
 const API_KEY_MIN_BYTES = 12;
 
-function buildSchema() {
-  const properties: Record<string, object> = {};
-  const required: string[] = ['API_KEY'];
-  for (const s of SETTINGS) {
-    const p: Record<string, unknown> = { type: 'string' };
-    if (s.enum !== undefined) p['enum'] = s.enum;
-    properties[s.env] = p;
-    if (s.default === undefined) required.push(s.env);
-  }
-  properties['API_KEY'] = { type: 'string', minLength: 1 };
-  properties['API_KEY_2'] = { type: 'string' };
-  return { type: 'object', required, properties, additionalProperties: false };
-}
-
-const validate = new Ajv({ allErrors: true }).compile(buildSchema());
+const readSettings = settingsReader(SETTINGS, {
+  extraProperties: { API_KEY: { type: 'string', minLength: 1 }, API_KEY_2: { type: 'string' } },
+  extraRequired: ['API_KEY'],
+});
 
 /**
  * Validates and freezes the settings. Throws one Error listing every problem, each naming the
@@ -104,30 +80,7 @@ export function parseProxyConfig(vars: Readonly<Record<string, string | undefine
     if (k.startsWith('TSP_') && k !== 'TSP_SERVICE_ACCOUNT_FILE' && !k.startsWith('TSP_LOGDRIVER_')) relevant[k] = v;
     if (k === 'API_KEY' || k === 'API_KEY_2' || k === 'LOGDRIVER_URL') relevant[k] = v;
   }
-  const problems: string[] = [];
-  if (!validate(relevant)) {
-    for (const e of validate.errors ?? []) {
-      if (e.keyword === 'additionalProperties') problems.push(`${String(e.params.additionalProperty)} is not a known setting`);
-      else problems.push(describeAjvError(e, 'environment'));
-    }
-  }
-  const out: Record<string, unknown> = {};
-  for (const s of SETTINGS) {
-    const raw = relevant[s.env];
-    if (raw === undefined) {
-      out[s.key] = s.default;
-      continue;
-    }
-    if (s.type === 'integer') {
-      const n = Number(raw);
-      if (!/^\d+$/.test(raw.trim()) || n < (s.min ?? 0) || n > (s.max ?? Number.MAX_SAFE_INTEGER)) {
-        problems.push(`${s.env} must be an integer from ${s.min ?? 0} to ${s.max ?? Number.MAX_SAFE_INTEGER}`);
-      }
-      out[s.key] = n;
-    } else {
-      out[s.key] = raw;
-    }
-  }
+  const { values: out, problems } = readSettings(relevant);
   const apiKeys: string[] = [];
   for (const name of ['API_KEY', 'API_KEY_2']) {
     const k = relevant[name];
@@ -137,11 +90,11 @@ export function parseProxyConfig(vars: Readonly<Record<string, string | undefine
       problems.push(`${name} must be base64 of at least ${API_KEY_MIN_BYTES} bytes (16+ characters), as the Rust client requires`);
     }
   }
-  out['apiKeys'] = Object.freeze(apiKeys);
+  const config: Record<string, unknown> = { ...out, apiKeys: Object.freeze(apiKeys) };
   const logdriver = relevant['LOGDRIVER_URL'];
   if (logdriver !== undefined && logdriver !== '' && !/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(logdriver)) {
     problems.push('LOGDRIVER_URL must be an http:// or https:// URL');
   }
-  if (problems.length > 0) throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
-  return Object.freeze(out) as unknown as ProxyConfig;
+  assertNoProblems(problems);
+  return Object.freeze(config) as unknown as ProxyConfig;
 }
