@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, waitUntil } from '@tsp/test-support';
+import { freePort, trackChild, waitReady } from '@tsp/test-support';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const LOGDRIVER_MAIN = path.join(ROOT, 'dist', 'apps', 'logdriver', 'main.js');
@@ -36,44 +36,20 @@ export async function startLogdriver(opts: LogdriverStart): Promise<LogdriverPro
     ...opts.env,
   };
   const child = spawn(process.execPath, [LOGDRIVER_MAIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let done = false;
-  void exited.then(() => (done = true));
+  const tracked = trackChild(child);
   const p: LogdriverProcess = {
     url: `http://127.0.0.1:${port}`,
     child,
-    stderr: () => stderr,
-    exited,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (!done) child.kill(signal);
-      return exited;
-    },
+    stderr: tracked.stderr,
+    exited: tracked.exited,
+    stop: tracked.stop,
   };
   if (opts.expectExit) {
-    await exited;
+    await tracked.exited;
     return p;
   }
-  await waitUntil(async () => {
-    if (done) throw new Error(`logdriver exited during startup: ${stderr}`);
-    try {
-      return (await fetch(`${p.url}/ready`)).status === 200;
-    } catch {
-      return false;
-    }
-  }, 15000, 'logdriver /ready');
+  await waitReady(tracked, `${p.url}/ready`, 'logdriver');
   return p;
-}
-
-export interface WireEvent {
-  eventId: string;
-  category: 'kms' | 'application';
-  tenantId: string;
-  timestampMillis: number;
-  iclFields: Record<string, string>;
-  customFields: Record<string, string>;
-  kms?: Record<string, unknown>;
 }
 
 export async function postEvents(url: string, events: readonly unknown[]): Promise<{ status: number; body: Record<string, unknown> }> {

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { waitUntil } from '@tsp/test-support';
-import { LogdriverProcess, postEvents, rayIdOf, readDelivered, startLogdriver, WireEvent } from './logdriver-process';
+import type { WireEvent } from '@tsp/events';
+import { LogdriverProcess, postEvents, rayIdOf, readDelivered, startLogdriver } from './logdriver-process';
 
 const TENANTS = ['acme', 'tenant/two', 'ünï-3', '..'];
 

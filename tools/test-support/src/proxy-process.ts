@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { trackChild, waitReady, waitUntil } from './child-process';
 import { freePort } from './ports';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -25,14 +26,6 @@ export interface StartOptions {
   expectExit?: boolean;
 }
 
-export async function waitUntil(pred: () => boolean | Promise<boolean>, timeoutMs = 10000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await pred()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** Starts the BUILT proxy as a child process on free loopback ports and waits until ready. */
 export async function startProxy(opts: StartOptions): Promise<ProxyProcess> {
@@ -51,42 +44,28 @@ export async function startProxy(opts: StartOptions): Promise<ProxyProcess> {
   const child = spawn(process.execPath, [PROXY_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const stdoutLines: string[] = [];
   let pending = '';
-  let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
     pending += d;
     const parts = pending.split('\n');
     pending = parts.pop() ?? '';
     stdoutLines.push(...parts.filter((l) => l !== ''));
   });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let done = false;
-  void exited.then(() => (done = true));
+  const tracked = trackChild(child);
 
   const p: ProxyProcess = {
     url: `http://127.0.0.1:${port}`,
     healthUrl: `http://127.0.0.1:${healthPort}`,
     child,
     stdoutLines,
-    stderr: () => stderr,
+    stderr: tracked.stderr,
     events: () => stdoutLines.map((l) => JSON.parse(l) as Record<string, unknown>),
     waitFor: (pred, timeoutMs) => waitUntil(pred, timeoutMs),
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (!done) child.kill(signal);
-      return exited;
-    },
+    stop: tracked.stop,
   };
   if (opts.expectExit) {
-    await exited;
+    await tracked.exited;
     return p;
   }
-  await waitUntil(async () => {
-    if (done) throw new Error(`proxy exited during startup: ${stderr}`);
-    try {
-      return (await fetch(`${p.healthUrl}/ready`)).status === 200;
-    } catch {
-      return false;
-    }
-  }, 15000, 'proxy /ready');
+  await waitReady(tracked, `${p.healthUrl}/ready`, 'proxy');
   return p;
 }
