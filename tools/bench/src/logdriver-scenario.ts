@@ -3,13 +3,10 @@ import { freePort } from '@tsp/test-support';
 import type { DevEnvironment } from '@tsp/dev-environment';
 import { onCpu, ProcessRegistry, sleep } from './child-processes';
 import type { LoadGenerator } from './load-generator';
-import type { BenchOptions } from './options';
+import { BenchOptions, LOGDRIVER_MAIN } from './options';
 import { startProxy } from './proxy-launcher';
 import { RawResult, runScenario } from './run-scenario';
 import type { Scenario } from './scenarios';
-
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-export const LOGDRIVER_MAIN = path.join(ROOT, 'dist', 'apps', 'logdriver', 'main.js');
 
 export interface LogdriverRun {
   raw: RawResult;

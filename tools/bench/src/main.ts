@@ -6,13 +6,13 @@ import { startBaselineServer } from './baseline-server';
 import { ProcessRegistry, TrackedChild } from './child-processes';
 import { chooseLoadGenerator, LoadGenerator, onPath } from './load-generator';
 import { benchTenantId, generateLargeDocument, measureProxyMemory } from './memory';
-import { BASELINE_SCRIPT, BenchOptions, PROXY_MAIN, readOptions } from './options';
+import { BASELINE_SCRIPT, BenchOptions, LOGDRIVER_MAIN, PROXY_MAIN, readOptions } from './options';
 import { startProxy, RunningProxy } from './proxy-launcher';
 import { BenchReport, formatReport, MemoryReport, ScenarioResult, targetCheck, TargetCheck, writeJsonReport } from './report';
 import { buildCloudReport, CloudReport, cloudTargets } from './cloud-report';
 import { CloudRunContext, CloudRunOutput, runCloudScenarios } from './cloud-scenarios';
 import { RawResult, runScenario as runScenarioWith } from './run-scenario';
-import { LOGDRIVER_MAIN, measureWithLogdriver } from './logdriver-scenario';
+import { measureWithLogdriver } from './logdriver-scenario';
 import { apiHeaders, baselineScenario, LEASED_TENANT, proxyScenarios, Scenario, wrapOnce } from './scenarios';
 
 /**

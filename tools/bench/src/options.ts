@@ -3,6 +3,7 @@ import path from 'node:path';
 /** Where things are, from the bundle's location (dist/tools/bench/main.js). */
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const PROXY_MAIN = path.join(ROOT, 'dist', 'apps', 'proxy', 'main.js');
+export const LOGDRIVER_MAIN = path.join(ROOT, 'dist', 'apps', 'logdriver', 'main.js');
 export const BASELINE_SCRIPT = path.join(ROOT, 'tools', 'bench', 'baseline-server.cjs');
 export const AUTOCANNON_CLI = path.join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');
 
