@@ -19,24 +19,25 @@ export class RandomPool {
 
   /** Precondition: 0 < n <= size. Returns n fresh random bytes (a copy). */
   take(n: number): Buffer {
-    if (n <= 0 || n > this.size) throw new RangeError('random pool request out of range');
-    if (this.offset + n > this.size) this.swap();
+    this.checkSize(n);
     const out = Buffer.allocUnsafe(n);
-    this.current.copy(out, 0, this.offset, this.offset + n);
-    // Never hand the same bytes out twice, even if a copy of them leaks elsewhere later.
-    this.current.fill(0, this.offset, this.offset + n);
-    this.offset += n;
+    this.fill(out);
     return out;
   }
 
-  /** Fills `target` with fresh random bytes (as take, without the allocation). */
+  /** Fills `target` with fresh random bytes, each handed out once and zeroed in the pool. */
   fill(target: Uint8Array): void {
     const n = target.length;
-    if (n <= 0 || n > this.size) throw new RangeError('random pool request out of range');
+    this.checkSize(n);
     if (this.offset + n > this.size) this.swap();
     target.set(this.current.subarray(this.offset, this.offset + n));
+    // Never hand the same bytes out twice, even if a copy of them leaks elsewhere later.
     this.current.fill(0, this.offset, this.offset + n);
     this.offset += n;
+  }
+
+  private checkSize(n: number): void {
+    if (!(n > 0 && n <= this.size)) throw new RangeError('random pool request out of range');
   }
 
   private swap(): void {
