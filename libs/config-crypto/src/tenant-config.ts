@@ -41,6 +41,28 @@ export interface TenantSecret {
   encryptedSecret: string;
 }
 
+/**
+ * One logging/SIEM destination of a tenant. `type` names a sink plug-in of the logdriver
+ * (docs/logging-sinks.md), which validates `settings` and `credentials`; the proxy ignores them.
+ */
+export interface LoggingSinkConfig {
+  /** Stable id within the tenant ([A-Za-z0-9_-], at most 64): the delivery position is kept per id. */
+  id: string;
+  type: string;
+  settings?: Record<string, unknown>;
+  /** Secret material (tokens, keys, URLs that embed a secret). Never logged. */
+  credentials?: Record<string, unknown>;
+}
+
+/** Where a tenant's security events go, and how fast. */
+export interface LoggingConfig {
+  sinks: LoggingSinkConfig[];
+  /** Per sink of the tenant: events/s sustained and the burst above it (defaults: logdriver settings). */
+  rateLimit?: { eventsPerSecond: number; burst?: number };
+  /** Batching per sink: caps under the sink type's own limits (defaults: logdriver settings). */
+  batch?: { maxEvents?: number; maxBytes?: number; maxAgeMs?: number };
+}
+
 export interface TenantConfig {
   tenantId: string;
   kmsConfigs: KmsConfig[];
@@ -51,6 +73,8 @@ export interface TenantConfig {
    * leased wrap) per active config on each wrap and larger EDEKs. Default false.
    */
   redundantWrap?: boolean;
+  /** Absent: the tenant's events go to the logdriver's default sink (stdout unless set otherwise). */
+  logging?: LoggingConfig;
 }
 
 export const tenantConfigSchema = {
@@ -60,6 +84,47 @@ export const tenantConfigSchema = {
   properties: {
     tenantId: { type: 'string', minLength: 1, maxLength: 512 },
     redundantWrap: { type: 'boolean' },
+    logging: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['sinks'],
+      properties: {
+        sinks: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 8,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['id', 'type'],
+            properties: {
+              id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
+              type: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,31}$' },
+              settings: { type: 'object' },
+              credentials: { type: 'object' },
+            },
+          },
+        },
+        rateLimit: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['eventsPerSecond'],
+          properties: {
+            eventsPerSecond: { type: 'integer', minimum: 1, maximum: 1000000 },
+            burst: { type: 'integer', minimum: 1, maximum: 10000000 },
+          },
+        },
+        batch: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            maxEvents: { type: 'integer', minimum: 1, maximum: 100000 },
+            maxBytes: { type: 'integer', minimum: 1024, maximum: 104857600 },
+            maxAgeMs: { type: 'integer', minimum: 0, maximum: 600000 },
+          },
+        },
+      },
+    },
     kmsConfigs: {
       type: 'array',
       items: {
@@ -126,6 +191,11 @@ export function validateTenantConfig(value: unknown, expectedTenantId: string): 
     }
   }
   if (primaries > 1) problems.push('kmsConfigs has more than one primary');
+  const sinkIds = new Set<string>();
+  for (const sink of value.logging?.sinks ?? []) {
+    if (sinkIds.has(sink.id)) problems.push(`logging.sinks id '${sink.id}' appears twice`);
+    sinkIds.add(sink.id);
+  }
   const secretIds = new Set<number>();
   for (const s of value.secrets) {
     if (secretIds.has(s.id)) problems.push(`secrets id ${s.id} appears twice`);

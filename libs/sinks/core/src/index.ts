@@ -1,0 +1,3 @@
+export * from './sink';
+export * from './sink-config';
+export * from './http-outcome';
