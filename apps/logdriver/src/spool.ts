@@ -6,19 +6,39 @@ import type { SecurityEventRecord, WireEvent } from '@tsp/events';
 /** An event as the intake accepted it: the proxy's record plus its unique id (the contract's WireEvent). */
 export type IntakeEvent = WireEvent;
 
-/** An undelivered event read back from the spool, in sequence order. */
+/** An event read back from the spool for delivery, in sequence order. */
 export interface SpooledEvent {
   seq: number;
   eventId: string;
-  tenantId: string;
   /** Milliseconds since the epoch when the intake committed it. */
   createdAt: number;
-  event: SecurityEventRecord;
+  /** The stored SecurityEventRecord JSON. */
+  json: string;
+}
+
+export interface TenantAppend {
+  count: number;
+  bytes: number;
 }
 
 export interface AppendResult {
   accepted: number;
   duplicates: number;
+  /** Events refused by `admit` (the tenant is over its disk quota): not stored. */
+  refused: number;
+  /** Tenant of each refused event. */
+  refusedTenants: string[];
+  /** New events per tenant in this batch. */
+  tenants: Map<string, TenantAppend>;
+}
+
+/** Decides whether a tenant may store `bytes` more (its events of this batch included). */
+export type AdmitFn = (tenantId: string, bytes: number) => boolean;
+
+export interface PendingStats {
+  count: number;
+  bytes: number;
+  oldestCreatedAt: number | undefined;
 }
 
 /** The file name of the spool inside TSP_LOGDRIVER_SPOOL_DIR. */
@@ -49,12 +69,41 @@ const MIGRATIONS: readonly string[] = [
   // across restarts (a redelivered event keeps its id) and distinct between logdrivers.
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
    INSERT INTO meta (key, value) VALUES ('spool_id', lower(hex(randomblob(6))));`,
+  // Per-(tenant, sink) delivery: a cursor per sink (the highest seq of the tenant delivered or
+  // dead-lettered by it, in order), dead letters with a copy of the event, and an index to read
+  // a tenant's events in order. delivered_at is no longer written; a spool from before keeps
+  // its progress as one '_legacy' cursor per tenant (new sinks start from it).
+  `DROP INDEX events_pending;
+   DROP INDEX events_delivered_at;
+   CREATE INDEX events_tenant_seq ON events (tenant_id, seq);
+   CREATE TABLE cursors (
+     tenant_id TEXT NOT NULL,
+     sink_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     PRIMARY KEY (tenant_id, sink_id)
+   ) WITHOUT ROWID;
+   INSERT INTO cursors (tenant_id, sink_id, seq)
+     SELECT tenant_id, '_legacy', MAX(seq) FROM events WHERE delivered_at IS NOT NULL GROUP BY tenant_id;
+   CREATE TABLE dead_letters (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     tenant_id TEXT NOT NULL,
+     sink_id TEXT NOT NULL,
+     sink_type TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     event_id TEXT NOT NULL,
+     event TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     failed_at INTEGER NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 1,
+     redrive INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE INDEX dead_letters_tenant ON dead_letters (tenant_id, sink_id, id);
+   CREATE INDEX dead_letters_redrive ON dead_letters (tenant_id, sink_id, id) WHERE redrive = 1;`,
 ];
 
 interface Row {
   seq: number;
   event_id: string;
-  tenant_id: string;
   event: string;
   created_at: number;
 }
@@ -72,14 +121,13 @@ export class Spool {
   readonly spoolId: string;
   private readonly db: Database.Database;
   private readonly insert: Database.Statement<[string, string, string, number]>;
-  private readonly selectPending: Database.Statement<[number], Row>;
-  private readonly markOne: Database.Statement<[number, number]>;
+  private readonly selectAfter: Database.Statement<[string, number, number], Row>;
+  private readonly statsAfter: Database.Statement<[string, number], { n: number; bytes: number | null; oldest: number | null }>;
+  private readonly rangeStats: Database.Statement<[string, number, number], { n: number; bytes: number | null }>;
   private readonly purgeSome: Database.Statement<[number, number]>;
-  private readonly countPending: Database.Statement<[], { n: number }>;
-  private readonly oldestPending: Database.Statement<[], { created_at: number | null }>;
-  private readonly window: Database.Statement<[number], { n: number; oldest: number | null }>;
-  private readonly appendTx: (events: readonly IntakeEvent[], now: number) => AppendResult;
-  private readonly markTx: (seqs: readonly number[], now: number) => void;
+  private readonly appendTx: (events: readonly IntakeEvent[], now: number, admit: AdmitFn | undefined) => AppendResult;
+  private readonly cursorsTx: (tenantId: string, sinkIds: readonly string[]) => Map<string, number>;
+  private readonly upsertCursor: Database.Statement<[string, string, number]>;
 
   /** Opens (creating if needed) `<dir>/spool.db` and brings its schema up to date. */
   constructor(dir: string) {
@@ -95,81 +143,123 @@ export class Spool {
       // NOT NULL, silently dropping a bad event instead of failing the batch.
       'INSERT INTO events (event_id, tenant_id, event, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(event_id) DO NOTHING',
     );
-    this.selectPending = this.db.prepare<[number], Row>(
-      'SELECT seq, event_id, tenant_id, event, created_at FROM events WHERE delivered_at IS NULL ORDER BY seq LIMIT ?',
+    this.selectAfter = this.db.prepare<[string, number, number], Row>(
+      'SELECT seq, event_id, event, created_at FROM events WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     );
-    this.markOne = this.db.prepare('UPDATE events SET delivered_at = ? WHERE seq = ? AND delivered_at IS NULL');
+    this.statsAfter = this.db.prepare(
+      'SELECT COUNT(*) AS n, SUM(length(event)) AS bytes, MIN(created_at) AS oldest FROM events WHERE tenant_id = ? AND seq > ?',
+    );
+    this.rangeStats = this.db.prepare('SELECT COUNT(*) AS n, SUM(length(event)) AS bytes FROM events WHERE tenant_id = ? AND seq > ? AND seq <= ?');
+    // An event goes once it is older than the retention AND every current sink of its tenant
+    // passed it (a tenant with no cursor yet keeps everything).
     this.purgeSome = this.db.prepare(
-      'DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE delivered_at IS NOT NULL AND delivered_at < ? LIMIT ?)',
+      `DELETE FROM events WHERE seq IN (
+         SELECT e.seq FROM events e
+         WHERE e.created_at < ? AND e.seq <= (SELECT MIN(c.seq) FROM cursors c WHERE c.tenant_id = e.tenant_id)
+         LIMIT ?)`,
     );
-    this.countPending = this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM events WHERE delivered_at IS NULL');
-    this.oldestPending = this.db.prepare<[], { created_at: number | null }>(
-      'SELECT MIN(created_at) AS created_at FROM events WHERE delivered_at IS NULL',
+    this.upsertCursor = this.db.prepare(
+      'INSERT INTO cursors (tenant_id, sink_id, seq) VALUES (?, ?, ?) ON CONFLICT (tenant_id, sink_id) DO UPDATE SET seq = excluded.seq',
     );
-    this.window = this.db.prepare<[number], { n: number; oldest: number | null }>(
-      'SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM (SELECT created_at FROM events WHERE delivered_at IS NULL ORDER BY seq LIMIT ?)',
-    );
-    this.appendTx = this.db.transaction((events: readonly IntakeEvent[], now: number): AppendResult => {
+    const cursorsOf = this.db.prepare<[string], { sink_id: string; seq: number }>('SELECT sink_id, seq FROM cursors WHERE tenant_id = ?');
+    const dropCursor = this.db.prepare<[string, string]>('DELETE FROM cursors WHERE tenant_id = ? AND sink_id = ?');
+    this.appendTx = this.db.transaction((events: readonly IntakeEvent[], now: number, admit: AdmitFn | undefined): AppendResult => {
       let accepted = 0;
+      const refusedTenants: string[] = [];
+      const tenants = new Map<string, TenantAppend>();
       for (const e of events) {
-        accepted += this.insert.run(e.eventId, e.tenantId, eventJson(e), now).changes;
+        const json = eventJson(e);
+        let t = tenants.get(e.tenantId);
+        if (admit !== undefined && !admit(e.tenantId, (t?.bytes ?? 0) + json.length)) {
+          refusedTenants.push(e.tenantId);
+          continue;
+        }
+        if (this.insert.run(e.eventId, e.tenantId, json, now).changes === 0) continue;
+        accepted++;
+        if (t === undefined) tenants.set(e.tenantId, (t = { count: 0, bytes: 0 }));
+        t.count++;
+        t.bytes += json.length;
       }
-      return { accepted, duplicates: events.length - accepted };
+      const refused = refusedTenants.length;
+      return { accepted, duplicates: events.length - accepted - refused, refused, refusedTenants, tenants };
     });
-    this.markTx = this.db.transaction((seqs: readonly number[], now: number): void => {
-      for (const s of seqs) this.markOne.run(now, s);
+    this.cursorsTx = this.db.transaction((tenantId: string, sinkIds: readonly string[]): Map<string, number> => {
+      const existing = new Map(cursorsOf.all(tenantId).map((r) => [r.sink_id, r.seq] as const));
+      let start = Infinity;
+      for (const seq of existing.values()) start = Math.min(start, seq);
+      if (start === Infinity) start = 0;
+      const out = new Map<string, number>();
+      for (const id of sinkIds) {
+        const seq = existing.get(id) ?? start;
+        if (!existing.has(id)) this.upsertCursor.run(tenantId, id, seq);
+        out.set(id, seq);
+      }
+      for (const id of existing.keys()) if (!out.has(id)) dropCursor.run(tenantId, id);
+      return out;
     });
   }
 
   /**
    * Commits a whole batch in ONE transaction: all of it is durable when this returns, or (when
-   * it throws) none of it is stored. Events whose eventId is already spooled count as duplicates.
+   * it throws) none of it is stored. Events whose eventId is already spooled count as
+   * duplicates; events `admit` refuses (tenant over quota) are not stored and counted.
    */
-  append(events: readonly IntakeEvent[], now = Date.now()): AppendResult {
-    return this.appendTx(events, now);
+  append(events: readonly IntakeEvent[], now = Date.now(), admit?: AdmitFn): AppendResult {
+    return this.appendTx(events, now, admit);
   }
 
-  /** The oldest undelivered events, in sequence order. */
-  pending(limit: number): SpooledEvent[] {
-    return this.selectPending.all(limit).map((r) => ({
-      seq: r.seq,
-      eventId: r.event_id,
-      tenantId: r.tenant_id,
-      createdAt: r.created_at,
-      event: JSON.parse(r.event) as SecurityEventRecord,
-    }));
+  /** A tenant's events after `afterSeq`, in sequence order. */
+  readAfter(tenantId: string, afterSeq: number, limit: number): SpooledEvent[] {
+    return this.selectAfter.all(tenantId, afterSeq, limit).map((r) => ({ seq: r.seq, eventId: r.event_id, createdAt: r.created_at, json: r.event }));
   }
 
-  /** How many events (up to limit) wait, and when the oldest of them was committed (ms). */
-  pendingWindow(limit: number): { count: number; oldestCreatedAt: number } {
-    const r = this.window.get(limit);
-    return { count: r?.n ?? 0, oldestCreatedAt: r?.oldest ?? 0 };
+  /** How many of a tenant's events follow `afterSeq`, their stored bytes and the oldest commit time. */
+  pendingAfter(tenantId: string, afterSeq: number): PendingStats {
+    const r = this.statsAfter.get(tenantId, afterSeq);
+    return { count: r?.n ?? 0, bytes: r?.bytes ?? 0, oldestCreatedAt: r?.oldest ?? undefined };
   }
 
-  /** Marks events delivered in one transaction. */
-  markDelivered(seqs: readonly number[], now = Date.now()): void {
-    this.markTx(seqs, now);
+  /** How many of a tenant's events have afterSeq < seq <= uptoSeq, and their stored bytes. */
+  between(tenantId: string, afterSeq: number, uptoSeq: number): { count: number; bytes: number } {
+    const r = this.rangeStats.get(tenantId, afterSeq, uptoSeq);
+    return { count: r?.n ?? 0, bytes: r?.bytes ?? 0 };
   }
 
-  /** Deletes up to `limit` rows delivered before `before` (ms); returns how many went. */
+  /**
+   * Makes the cursors of a tenant match its current sinks, in one transaction: a sink seen
+   * before keeps its position; a new sink starts at the least advanced position the tenant
+   * had (so it receives every event some sink has not delivered yet; 0 for a new tenant); the
+   * cursors of sinks no longer configured are dropped. Returns each sink's position.
+   */
+  syncCursors(tenantId: string, sinkIds: readonly string[]): Map<string, number> {
+    return this.cursorsTx(tenantId, sinkIds);
+  }
+
+  /** Moves a sink's cursor (call inside `transaction` with the dead letters it goes with). */
+  setCursor(tenantId: string, sinkId: string, seq: number): void {
+    this.upsertCursor.run(tenantId, sinkId, seq);
+  }
+
+  /** Runs `fn` in one transaction. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** Every tenant with events in the spool. */
+  tenantIds(): string[] {
+    return this.db.prepare<[], { tenant_id: string }>('SELECT DISTINCT tenant_id FROM events').all().map((r) => r.tenant_id);
+  }
+
+  /** Deletes up to `limit` events older than `before` (ms) that every sink of their tenant passed. */
   purgeDelivered(before: number, limit: number): number {
     return this.purgeSome.run(before, limit).changes;
-  }
-
-  pendingCount(): number {
-    return this.countPending.get()?.n ?? 0;
-  }
-
-  /** When the oldest undelivered event was accepted (ms), or undefined when none waits. */
-  oldestPendingAt(): number | undefined {
-    return this.oldestPending.get()?.created_at ?? undefined;
   }
 
   schemaVersion(): number {
     return this.db.pragma('user_version', { simple: true }) as number;
   }
 
-  /** The raw handle, for tests and diagnostics only. */
+  /** The raw handle, for the dead-letter store, tests and diagnostics. */
   get handle(): Database.Database {
     return this.db;
   }

@@ -1,2 +1,3 @@
 export * from './settings';
 export * from './service-lifecycle';
+export * from './service-account-env';

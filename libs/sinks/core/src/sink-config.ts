@@ -14,12 +14,15 @@ export function sinkConfigValidator(settingsSchema: object, credentialsSchema: o
   const credentials: ValidateFunction = ajv.compile(credentialsSchema);
   return (config) => {
     const root = `logging.sinks[${config.id}]`;
+    const describe = (errors: ValidateFunction['errors'], part: string): string[] =>
+      (errors ?? []).map((e) => {
+        const p = describeAjvError(e, `${root}.${part}`);
+        return p.startsWith(root) ? p : `${root}.${part}.${p}`;
+      });
     const problems: string[] = [];
-    if (!settings(config.settings ?? {})) problems.push(...(settings.errors ?? []).map((e) => describeAjvError(e, `${root}.settings`)));
-    if (!credentials(config.credentials ?? {})) {
-      problems.push(...(credentials.errors ?? []).map((e) => describeAjvError(e, `${root}.credentials`)));
-    }
-    return problems.map((p) => (p.startsWith(root) ? p : `${root}.${p}`));
+    if (!settings(config.settings ?? {})) problems.push(...describe(settings.errors, 'settings'));
+    if (!credentials(config.credentials ?? {})) problems.push(...describe(credentials.errors, 'credentials'));
+    return problems;
   };
 }
 

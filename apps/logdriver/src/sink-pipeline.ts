@@ -1,0 +1,298 @@
+import { deliveredEventLine, SecurityEventRecord } from '@tsp/events';
+import type { Logger } from '@tsp/observability';
+import type { DeliveryOutcome, Sink, SinkEvent } from '@tsp/sinks-core';
+import type { DeadLetterStore, NewDeadLetter } from './dead-letters';
+import { backoffMs, TokenBucket } from './pacing';
+import type { Spool, SpooledEvent } from './spool';
+
+/** How one (tenant, sink) pipeline batches, paces and retries. */
+export interface PipelineSettings {
+  maxEvents: number;
+  maxBytes: number;
+  /** A partial batch waits this long from its oldest event's commit for more events. */
+  maxAgeMs: number;
+  ratePerSecond: number;
+  burst: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Deadline of one send; a hanging sink is abandoned (retry) after it. */
+  sendTimeoutMs: number;
+}
+
+/** What a pipeline reports; the scheduler turns it into metrics and quota accounting. */
+export interface PipelineEvents {
+  /** A send finished with `outcome` for `events` events; `oldestCreatedAt` of the batch. */
+  sent(sinkType: string, outcome: DeliveryOutcome['kind'], events: number, delivered: number, oldestCreatedAt: number): void;
+  deadLettered(sinkType: string, events: number): void;
+  /** The sink's cursor moved from `fromSeq` to `toSeq`. */
+  progressed(sinkId: string, fromSeq: number, toSeq: number): void;
+}
+
+export interface PipelineDeps {
+  spool: Spool;
+  deadLetters: DeadLetterStore;
+  logger: Logger;
+  events: PipelineEvents;
+}
+
+/**
+ * Delivers one tenant's events to one of its sinks, in sequence order, on its own loop: a slow
+ * or failing sink holds only this loop (every send has a deadline), never another sink or
+ * tenant. Position is a cursor in the spool (the highest seq delivered or dead-lettered in
+ * order), moved in the same transaction as any dead letters; so after a crash delivery resumes
+ * where it was, at least once.
+ *
+ * Per batch: wait until maxEvents or maxBytes are reached or the oldest event is maxAgeMs old;
+ * wait for the rate limit; send; then
+ * - delivered: the cursor moves past the batch;
+ * - reject: the batch becomes dead letters and the cursor moves past it;
+ * - partial: refused items become dead letters, delivered ones are remembered, items to retry
+ *   hold the cursor and go again (with what came after) after a backoff;
+ * - retry (or a send past its deadline): backoff with full jitter, at least Retry-After.
+ */
+export class SinkPipeline {
+  private stopping = false;
+  private running: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private wakeable = false;
+  private failures = 0;
+  private redriveWanted = false;
+  /** Seqs after the cursor already delivered or dead-lettered (after partial outcomes). */
+  private readonly doneAhead = new Set<number>();
+  private readonly bucket: TokenBucket;
+  private cursorSeq: number;
+
+  constructor(
+    readonly tenantId: string,
+    readonly sinkId: string,
+    readonly sinkType: string,
+    private readonly sink: Sink,
+    private readonly settings: PipelineSettings,
+    cursor: number,
+    private readonly deps: PipelineDeps,
+  ) {
+    this.cursorSeq = cursor;
+    this.bucket = new TokenBucket(settings.ratePerSecond, settings.burst);
+  }
+
+  get cursor(): number {
+    return this.cursorSeq;
+  }
+
+  start(): void {
+    this.running ??= this.loop().catch((err: unknown) => {
+      this.deps.logger.error('delivery pipeline ended by an unexpected error', { sinkId: this.sinkId, sinkType: this.sinkType, error: messageOf(err) });
+    });
+  }
+
+  /** New events of the tenant were committed. */
+  notify(): void {
+    if (this.wakeable) this.wake?.();
+  }
+
+  /** Dead letters of this sink were marked for re-drive. */
+  redrive(): void {
+    this.redriveWanted = true;
+    this.notify();
+  }
+
+  /** Lets the send in flight finish, ends the loop and closes the sink. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.running;
+    await this.sink.close().catch(() => undefined);
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      if (this.redriveWanted) {
+        await this.redriveOnce();
+        continue;
+      }
+      const rows = this.deps.spool.readAfter(this.tenantId, this.cursorSeq, this.settings.maxEvents + this.doneAhead.size);
+      const batch = this.cut(rows);
+      if (batch.length === 0) {
+        this.advance(rows);
+        await this.sleep(60_000, true);
+        continue;
+      }
+      const full = batch.length >= this.settings.maxEvents || rows.length - this.doneAhead.size > batch.length || bytesOf(batch) >= this.settings.maxBytes;
+      const age = Date.now() - batch[0].createdAt;
+      if (!full && age < this.settings.maxAgeMs) {
+        await this.sleep(this.settings.maxAgeMs - age, true);
+        continue;
+      }
+      if (!(await this.paced(batch.length))) break;
+      const outcome = await this.send(batch.map((r) => this.sinkEvent(r.seq, r.json)));
+      this.settle(rows, batch, outcome);
+      await this.afterOutcome(outcome);
+    }
+  }
+
+  /** The next batch: rows not done yet, within maxEvents and maxBytes (at least one row). */
+  private cut(rows: readonly SpooledEvent[]): SpooledEvent[] {
+    const out: SpooledEvent[] = [];
+    let bytes = 0;
+    for (const r of rows) {
+      if (this.doneAhead.has(r.seq)) continue;
+      if (out.length >= this.settings.maxEvents || (out.length > 0 && bytes + r.json.length + 1 > this.settings.maxBytes)) break;
+      out.push(r);
+      bytes += r.json.length + 1;
+    }
+    return out;
+  }
+
+  /** Waits for the rate limit; false when stopping meanwhile. */
+  private async paced(n: number): Promise<boolean> {
+    for (let wait = this.bucket.waitFor(n); wait > 0; wait = this.bucket.waitFor(n)) {
+      await this.sleep(wait, false);
+      if (this.stopping) return false;
+    }
+    this.bucket.take(n);
+    return true;
+  }
+
+  private sinkEvent(seq: number, json: string): SinkEvent {
+    const record = JSON.parse(json) as SecurityEventRecord;
+    record.iclFields.logdriverRayId = `${this.deps.spool.spoolId}-${seq}`;
+    const line = deliveredEventLine(record);
+    return { record, json: line.slice(0, line.length - 1) };
+  }
+
+  private async send(batch: readonly SinkEvent[]): Promise<DeliveryOutcome> {
+    const signal = AbortSignal.timeout(this.settings.sendTimeoutMs);
+    try {
+      const outcome = await Promise.race([
+        this.sink.send(batch, signal),
+        new Promise<DeliveryOutcome>((resolve) =>
+          signal.addEventListener('abort', () => resolve({ kind: 'retry', reason: `send took longer than ${this.settings.sendTimeoutMs} ms` }), { once: true }),
+        ),
+      ]);
+      return outcome;
+    } catch (err) {
+      // A sink must not throw; if one does, the batch is retried (never lost).
+      return { kind: 'retry', reason: `sink failed: ${messageOf(err)}` };
+    }
+  }
+
+  /** Applies an outcome to the spool: dead letters and the cursor, in one transaction. */
+  private settle(rows: readonly SpooledEvent[], batch: readonly SpooledEvent[], outcome: DeliveryOutcome): void {
+    const letters: NewDeadLetter[] = [];
+    let delivered = 0;
+    if (outcome.kind === 'delivered') {
+      for (const r of batch) this.doneAhead.add(r.seq);
+      delivered = batch.length;
+    } else if (outcome.kind === 'reject') {
+      for (const r of batch) {
+        this.doneAhead.add(r.seq);
+        letters.push({ seq: r.seq, eventId: r.eventId, event: r.json, reason: outcome.reason });
+      }
+    } else if (outcome.kind === 'partial') {
+      const failed = new Map(outcome.failed.map((f) => [f.index, f] as const));
+      batch.forEach((r, i) => {
+        const f = failed.get(i);
+        if (f === undefined) {
+          delivered++;
+          this.doneAhead.add(r.seq);
+        } else if (!f.retry) {
+          this.doneAhead.add(r.seq);
+          letters.push({ seq: r.seq, eventId: r.eventId, event: r.json, reason: f.reason });
+        }
+      });
+    }
+    this.deps.events.sent(this.sinkType, outcome.kind, batch.length, delivered, batch[0].createdAt);
+    if (letters.length > 0) {
+      this.deps.spool.transaction(() => {
+        this.deps.deadLetters.add(this.tenantId, this.sinkId, this.sinkType, letters);
+        this.advance(rows);
+      });
+      this.deps.events.deadLettered(this.sinkType, letters.length);
+      this.deps.logger.warn('sink refused events for good; stored as dead letters', { sinkId: this.sinkId, sinkType: this.sinkType, events: letters.length, reason: letters[0].reason });
+    } else {
+      this.advance(rows);
+    }
+  }
+
+  /** Moves the cursor over the done prefix of `rows` (the rows read, in seq order). */
+  private advance(rows: readonly SpooledEvent[]): void {
+    const from = this.cursorSeq;
+    let to = from;
+    for (const r of rows) {
+      if (!this.doneAhead.has(r.seq)) break;
+      this.doneAhead.delete(r.seq);
+      to = r.seq;
+    }
+    if (to === from) return;
+    this.deps.spool.setCursor(this.tenantId, this.sinkId, to);
+    this.cursorSeq = to;
+    this.deps.events.progressed(this.sinkId, from, to);
+  }
+
+  private async afterOutcome(outcome: DeliveryOutcome): Promise<void> {
+    const retrying = outcome.kind === 'retry' || (outcome.kind === 'partial' && outcome.failed.some((f) => f.retry));
+    if (!retrying) {
+      this.failures = 0;
+      return;
+    }
+    this.failures++;
+    const retryAfter = outcome.kind === 'retry' ? outcome.retryAfterMs : undefined;
+    const wait = backoffMs(this.failures, this.settings.retryBaseMs, this.settings.retryMaxMs, retryAfter);
+    if (this.failures === 1 || this.failures % 10 === 0) {
+      this.deps.logger.warn('sink delivery failed; will retry', {
+        sinkId: this.sinkId, sinkType: this.sinkType, attempt: this.failures, waitMs: wait,
+        auth: outcome.kind === 'retry' && outcome.auth === true, reason: outcome.kind === 'retry' ? outcome.reason : 'some items to retry',
+      });
+    }
+    await this.sleep(wait, false);
+  }
+
+  /** Sends dead letters marked for re-drive (one batch); delivered ones are deleted. */
+  private async redriveOnce(): Promise<void> {
+    const letters = this.deps.deadLetters.takeMarked(this.tenantId, this.sinkId, this.settings.maxEvents);
+    if (letters.length === 0) {
+      this.redriveWanted = false;
+      return;
+    }
+    if (!(await this.paced(letters.length))) return;
+    const outcome = await this.send(letters.map((l) => this.sinkEvent(l.seq, l.event)));
+    const ids = letters.map((l) => l.id);
+    if (outcome.kind === 'delivered') this.deps.deadLetters.settle(ids, []);
+    else if (outcome.kind === 'reject') this.deps.deadLetters.settle([], ids.map((id) => ({ id, reason: outcome.reason })));
+    else if (outcome.kind === 'partial') {
+      const failed = new Map(outcome.failed.map((f) => [f.index, f] as const));
+      const ok = ids.filter((_id, i) => !failed.has(i));
+      const refused = ids.flatMap((id, i) => (failed.get(i)?.retry === false ? [{ id, reason: failed.get(i)?.reason ?? '' }] : []));
+      this.deps.deadLetters.settle(ok, refused);
+    }
+    this.deps.events.sent(this.sinkType, outcome.kind, letters.length, outcome.kind === 'delivered' ? letters.length : 0, letters[0].failedAt);
+    await this.afterOutcome(outcome);
+  }
+
+  /** Sleeps `ms`; `wakeable`: new events end it early. stop() always ends it. */
+  private sleep(ms: number, wakeable: boolean): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      const self = this;
+      function done(): void {
+        clearTimeout(t);
+        self.wake = undefined;
+        self.wakeable = false;
+        resolve();
+      }
+      this.wakeable = wakeable;
+      this.wake = done;
+    });
+  }
+}
+
+function bytesOf(batch: readonly SpooledEvent[]): number {
+  let n = 0;
+  for (const r of batch) n += r.json.length + 1;
+  return n;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
