@@ -33,6 +33,12 @@ export async function startLogdriver(opts: LogdriverStart): Promise<LogdriverPro
     TSP_LOGDRIVER_PORT: String(port),
     TSP_LOGDRIVER_SPOOL_DIR: opts.spoolDir,
     TSP_LOGDRIVER_EVENTS_DIR: opts.eventsDir,
+    // Tests read the tenant files soon after sending: no config document, the file sink for
+    // every tenant, short batch age, no rate limit in the way.
+    TSP_LOGDRIVER_DEFAULT_SINK: 'file',
+    TSP_LOGDRIVER_BATCH_MAX_AGE_MS: '200',
+    TSP_LOGDRIVER_RATE_LIMIT: '10000000',
+    TSP_LOGDRIVER_RATE_BURST: '10000000',
     ...opts.env,
   };
   const child = spawn(process.execPath, [LOGDRIVER_MAIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });

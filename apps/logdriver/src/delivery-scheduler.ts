@@ -67,11 +67,15 @@ export class DeliveryScheduler {
   /** After an intake commit: count the new events and wake their tenants' pipelines. */
   appended(result: AppendResult, now = Date.now()): void {
     for (const [tenantId, added] of result.tenants) {
-      const t = this.ensure(tenantId);
+      const known = this.tenants.get(tenantId);
+      // A tenant new to the scheduler counts its pending events from the spool (these included).
+      const t = known ?? this.ensure(tenantId);
       if (t === undefined) continue;
-      t.pendingEvents += added.count;
-      t.pendingBytes += added.bytes;
-      t.oldestPendingAt ??= now;
+      if (known !== undefined) {
+        t.pendingEvents += added.count;
+        t.pendingBytes += added.bytes;
+        t.oldestPendingAt ??= now;
+      }
       t.idleSince = undefined;
       for (const p of t.pipelines.values()) p.notify();
     }

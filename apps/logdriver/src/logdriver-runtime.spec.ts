@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import type { SecurityEventRecord } from '@tsp/events';
 import { createLogger } from '@tsp/observability';
-import { EventSink, tenantFileName } from './file-sink';
+import { tenantFileName } from '@tsp/sink-file';
+import type { DeliveryOutcome, SinkEvent, SinkPlugin } from '@tsp/sinks-core';
 import { parseLogdriverConfig } from './logdriver-config';
 import { createLogdriverRuntime, LogdriverRuntime, RuntimeOverrides } from './logdriver-runtime';
 
@@ -21,6 +21,16 @@ function wireEvent(n: number, tenantId = 't1'): Record<string, unknown> {
   };
 }
 
+/** A sink type for tests: `send` decides each outcome. */
+function testPlugin(type: string, send: (tenantId: string, batch: readonly SinkEvent[]) => Promise<DeliveryOutcome>): SinkPlugin {
+  return {
+    type,
+    limits: { maxEvents: 1000, maxBytes: 1 << 24 },
+    validate: () => [],
+    create: (_c, host) => ({ type, send: (b) => send(host.tenantId, b), close: async () => undefined }),
+  };
+}
+
 const batch = (from: number, to: number, tenantId?: string): Record<string, unknown>[] =>
   Array.from({ length: to - from }, (_, i) => wireEvent(from + i, tenantId));
 
@@ -29,13 +39,18 @@ describe('logdriver runtime (in process)', () => {
   let rt: LogdriverRuntime;
   let base: string;
 
-  async function start(over: RuntimeOverrides = {}): Promise<void> {
+  async function start(over: RuntimeOverrides = {}, env: Record<string, string> = {}): Promise<void> {
     const config = parseLogdriverConfig({
       TSP_LOGDRIVER_PORT: '0',
       TSP_LOGDRIVER_SPOOL_DIR: path.join(dir, 'spool'),
       TSP_LOGDRIVER_EVENTS_DIR: path.join(dir, 'events'),
+      TSP_LOGDRIVER_DEFAULT_SINK: 'file',
+      TSP_LOGDRIVER_BATCH_MAX_AGE_MS: '20',
+      TSP_LOGDRIVER_RETRY_BASE_MS: '10',
+      TSP_LOGDRIVER_RETRY_MAX_MS: '20',
+      ...env,
     });
-    rt = createLogdriverRuntime(config, silent, { delivery: { maxWaitMs: 20 }, ...over });
+    rt = createLogdriverRuntime(config, silent, over);
     base = `http://127.0.0.1:${(await rt.start()).port}`;
   }
   /** The real server over loopback (fastify's inject needs an ESM module jest cannot load here). */
@@ -81,7 +96,7 @@ describe('logdriver runtime (in process)', () => {
       customFields: { field1: 'v' },
     });
     expect(lines('t1').map((l) => (l['iclFields'] as Record<string, string>)['tspRayId'])).toEqual(['ray-0', 'ray-1', 'ray-2']);
-    await until(() => rt.spool.pendingCount() === 0);
+    await until(() => rt.scheduler.pendingEvents() === 0);
   });
 
   it('counts a re-sent batch as duplicates and does not deliver it twice', async () => {
@@ -113,7 +128,7 @@ describe('logdriver runtime (in process)', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json().code).toBe(102);
     expect(res.json().message).toContain(message);
-    expect(rt.spool.pendingCount()).toBe(0);
+    expect(rt.spool.tenantIds()).toEqual([]);
     expect((await post({ events: batch(0, 5) })).json()).toEqual({ accepted: 5, duplicates: 0 });
   });
 
@@ -125,7 +140,7 @@ describe('logdriver runtime (in process)', () => {
     const notJson = await call('/v1/events', { method: 'POST', body: '{"events": [', headers: { 'content-type': 'application/json' } });
     expect(notJson.statusCode).toBe(400);
     expect(notJson.json()).toEqual({ code: 102, message: 'Request body is not valid JSON' });
-    expect(rt.spool.pendingCount()).toBe(0);
+    expect(rt.spool.tenantIds()).toEqual([]);
     const metrics = (await call('/metrics')).body;
     expect(metrics).toMatch(/tsp_logdriver_rejected_batches_total\{reason="invalid"\} 3/);
   });
@@ -134,15 +149,13 @@ describe('logdriver runtime (in process)', () => {
     let release: () => void = () => undefined;
     const delivered: string[] = [];
     let calls = 0;
-    const sink: EventSink = {
-      name: 'held',
-      async deliver(_tenantId: string, events: readonly SecurityEventRecord[]) {
-        calls++;
-        await new Promise<void>((r) => (release = r));
-        delivered.push(...events.map((e) => e.iclFields.tspRayId));
-      },
-    };
-    await start({ sink });
+    const plugin = testPlugin('held', async (_tenantId, events) => {
+      calls++;
+      await new Promise<void>((r) => (release = r));
+      delivered.push(...events.map((e) => e.record.iclFields.tspRayId));
+      return { kind: 'delivered' };
+    });
+    await start({ plugins: [plugin], defaultSink: 'held' });
     for (const p of ['/health', '/live', '/ready']) expect((await call(p)).statusCode).toBe(200);
     expect((await call('/health')).json()).toEqual({ status: 'ok', spool: { pendingEvents: 0 } });
     await post({ events: batch(0, 3) });
@@ -158,8 +171,8 @@ describe('logdriver runtime (in process)', () => {
     expect(delivered).toEqual(['ray-0', 'ray-1', 'ray-2']);
     const { Spool } = await import('./spool');
     const reopened = new Spool(path.join(dir, 'spool'));
-    expect(reopened.pendingCount()).toBe(0);
-    expect(reopened.pending(10)).toEqual([]);
+    const cursor = reopened.syncCursors('t1', ['_default']).get('_default') ?? 0;
+    expect(reopened.readAfter('t1', cursor, 10)).toEqual([]);
     reopened.close();
   });
 
@@ -168,7 +181,7 @@ describe('logdriver runtime (in process)', () => {
     await post({ events: batch(0, 10) });
     await post({ events: batch(5, 12) });
     await until(() => lines('t1').length === 12);
-    await until(() => rt.spool.pendingCount() === 0);
+    await until(() => rt.scheduler.pendingEvents() === 0);
     const m = (await call('/metrics')).body;
     expect(m).toMatch(/tsp_logdriver_events_accepted_total 17/);
     expect(m).toMatch(/tsp_logdriver_events_spooled_total 12/);
@@ -176,26 +189,26 @@ describe('logdriver runtime (in process)', () => {
     expect(m).toMatch(/tsp_logdriver_events_delivered_total\{sink="file"\} 12/);
     expect(m).toMatch(/tsp_logdriver_spool_pending_events 0/);
     expect(m).toMatch(/tsp_logdriver_delivery_lag_seconds_count \d+/);
+    expect(m).toMatch(/tsp_logdriver_sends_total\{sink="file",outcome="delivered"\} \d+/);
+    expect(m).toMatch(/tsp_logdriver_dead_letters 0/);
   });
 
   it('a failing sink keeps the events pending and delivers them once it recovers, in order', async () => {
     const got: string[] = [];
     let fail = 2;
-    const sink: EventSink = {
-      name: 'flaky',
-      async deliver(_tenantId: string, events: readonly SecurityEventRecord[]) {
-        if (fail > 0) {
-          fail--;
-          throw new Error('sink down');
-        }
-        got.push(...events.map((e) => e.iclFields.tspRayId));
-      },
-    };
-    await start({ sink, delivery: { maxWaitMs: 10, retryMs: 10, maxRetryMs: 20 } });
+    const plugin = testPlugin('flaky', async (_tenantId, events) => {
+      if (fail > 0) {
+        fail--;
+        return { kind: 'retry', reason: 'sink down' };
+      }
+      got.push(...events.map((e) => e.record.iclFields.tspRayId));
+      return { kind: 'delivered' };
+    });
+    await start({ plugins: [plugin], defaultSink: 'flaky' });
     await post({ events: batch(0, 3) });
     await post({ events: batch(3, 6) });
     await until(() => got.length === 6);
     expect(got).toEqual(['ray-0', 'ray-1', 'ray-2', 'ray-3', 'ray-4', 'ray-5']);
-    expect((await call('/metrics')).body).toMatch(/tsp_logdriver_delivery_failures_total\{sink="flaky"\} 2/);
+    expect((await call('/metrics')).body).toMatch(/tsp_logdriver_sends_total\{sink="flaky",outcome="retry"\} 2/);
   });
 });

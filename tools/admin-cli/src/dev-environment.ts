@@ -94,6 +94,11 @@ export function writeJson(file: string, value: unknown, secret: boolean): void {
   if (secret) chmodSync(file, 0o600);
 }
 
+/** A demo tenant's logging config: the logdriver's file sink (var/events/<tenantId>.ndjson). */
+export function withEventsFile(t: TenantConfig): TenantConfig {
+  return { ...t, logging: { sinks: [{ id: 'events-file', type: 'file' }] } };
+}
+
 /** Seals `tenants` into the environment's document with the given sequence. */
 export function sealDocument(env: DevEnvironment, tenants: readonly TenantConfig[], sequence: number): void {
   const sa = parseEnvFile(readFileSync(env.serviceAccountFile, 'utf8'));
@@ -164,6 +169,6 @@ export async function ensureDevEnvironment(
   );
   const env: DevEnvironment = { ...paths, apiKey: key };
   const fakes = ensureDevFakes(dir, fakePorts);
-  sealDocument(env, [...(await demoTenants()), ...cloudDemoTenants(fakes)], 1);
+  sealDocument(env, [...(await demoTenants()), ...cloudDemoTenants(fakes)].map(withEventsFile), 1);
   return { env, created: true };
 }

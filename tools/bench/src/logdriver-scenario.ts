@@ -55,6 +55,9 @@ export async function measureWithLogdriver(
       TSP_LOGDRIVER_PORT: String(port),
       TSP_LOGDRIVER_SPOOL_DIR: path.join(work, 'logdriver-spool'),
       TSP_LOGDRIVER_EVENTS_DIR: path.join(work, 'logdriver-events'),
+      TSP_LOGDRIVER_DEFAULT_SINK: 'file',
+      TSP_LOGDRIVER_RATE_LIMIT: '10000000',
+      TSP_LOGDRIVER_RATE_BURST: '10000000',
     },
   });
   try {

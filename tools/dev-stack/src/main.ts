@@ -41,7 +41,15 @@ async function main(): Promise<void> {
   supervisor.start({
     name: 'logdriver',
     script: path.join(ROOT, 'dist', 'apps', 'logdriver', 'main.js'),
-    env: childEnv({ TSP_LOGDRIVER_PORT: logdriverPort, TSP_LOGDRIVER_SPOOL_DIR: path.join(varDir, 'spool'), TSP_LOGDRIVER_EVENTS_DIR: eventsDir }),
+    // The logdriver opens the same config document as the proxy (each demo tenant's logging
+    // config is the file sink); tenants without one also go to the files.
+    env: childEnv({
+      TSP_SERVICE_ACCOUNT_FILE: env.serviceAccountFile,
+      TSP_LOGDRIVER_PORT: logdriverPort,
+      TSP_LOGDRIVER_SPOOL_DIR: path.join(varDir, 'spool'),
+      TSP_LOGDRIVER_EVENTS_DIR: eventsDir,
+      TSP_LOGDRIVER_DEFAULT_SINK: 'file',
+    }),
   });
   if (withFakes) {
     const fakes = ensureDevFakes(dir);
