@@ -29,6 +29,8 @@ export interface ProxyConfig {
   eventOutput: 'stdout' | 'none';
   logdriverUrl: string;
   logdriverTimeoutMs: number;
+  auditMode: 'best-effort' | 'strict';
+  auditStrictTimeoutMs: number;
   logLevel: string;
   shutdownTimeoutMs: number;
 }
@@ -57,6 +59,8 @@ export const SETTINGS: readonly Setting<keyof ProxyConfig>[] = [
   { key: 'eventOutput', env: 'TSP_EVENT_OUTPUT', type: 'string', default: 'stdout', enum: ['stdout', 'none'], doc: "Where events go until a logdriver channel exists: 'stdout' (JSON lines) or 'none' (benchmarks only)" },
   { key: 'logdriverUrl', env: 'LOGDRIVER_URL', type: 'string', default: '', doc: 'Logdriver base URL (e.g. http://127.0.0.1:9001); when set, events go there instead of TSP_EVENT_OUTPUT' },
   { key: 'logdriverTimeoutMs', env: 'TSP_EVENT_CHANNEL_TIMEOUT_MS', type: 'integer', default: 5000, min: 100, max: 120000, doc: 'Deadline of one batch sent to the logdriver, ms' },
+  { key: 'auditMode', env: 'TSP_AUDIT_MODE', type: 'string', default: 'best-effort', enum: ['best-effort', 'strict'], doc: "'best-effort': the key path never waits on logging; 'strict': a request answers only after the logdriver acknowledged its event (requires LOGDRIVER_URL)" },
+  { key: 'auditStrictTimeoutMs', env: 'TSP_AUDIT_STRICT_TIMEOUT_MS', type: 'integer', default: 2000, min: 10, max: 60000, doc: 'Strict audit mode: longest a request waits for its event to be acknowledged, ms (then it fails with 301)' },
   { key: 'logLevel', env: 'TSP_LOG_LEVEL', type: 'string', default: 'info', enum: ['error', 'warn', 'info', 'debug'], doc: 'Log level (logs go to stderr)' },
   { key: 'shutdownTimeoutMs', env: 'TSP_SHUTDOWN_TIMEOUT_MS', type: 'integer', default: 15000, min: 100, max: 600000, doc: 'Longest graceful shutdown before in-flight requests are cut' },
 ];
@@ -94,6 +98,9 @@ export function parseProxyConfig(vars: Readonly<Record<string, string | undefine
   const logdriver = relevant['LOGDRIVER_URL'];
   if (logdriver !== undefined && logdriver !== '' && !/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(logdriver)) {
     problems.push('LOGDRIVER_URL must be an http:// or https:// URL');
+  }
+  if (out['auditMode'] === 'strict' && (logdriver === undefined || logdriver === '')) {
+    problems.push('TSP_AUDIT_MODE=strict requires LOGDRIVER_URL: only the logdriver acknowledges events durably');
   }
   assertNoProblems(problems);
   return Object.freeze(config) as unknown as ProxyConfig;

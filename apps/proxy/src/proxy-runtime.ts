@@ -18,10 +18,11 @@ import {
 import { Logger, ProxyMetrics } from '@tsp/observability';
 import { ApiKeyAuth } from './api-key-auth';
 import { buildApiServer } from './app';
-import { EventRecorder } from './event-recorder';
+import { EventRecorder, StrictAudit } from './event-recorder';
 import { buildHealthServer } from './health-server';
 import { Lifecycle } from './lifecycle';
 import type { ProxyConfig } from './proxy-config';
+import { StrictAuditMetrics } from './strict-audit-metrics';
 
 export interface ProxyRuntime {
   api: FastifyInstance;
@@ -108,16 +109,21 @@ export function createProxyRuntime(config: ProxyConfig, logger: Logger, eventStr
       : config.eventOutput === 'none'
         ? new NullEventChannel()
         : new StreamEventChannel(eventStream);
+  // Strict audit: retries while the logdriver fails back off to at most a quarter of the strict
+  // timeout, so a logdriver that comes back is used again within one timeout.
+  const strict: StrictAudit | undefined =
+    config.auditMode === 'strict' ? { timeoutMs: config.auditStrictTimeoutMs, metrics: new StrictAuditMetrics(metrics) } : undefined;
   const queue = new EventQueue(channel, {
     capacity: config.eventQueueSize,
     maxBatch: MAX_EVENTS_PER_BATCH,
     flushIntervalMs: 100,
+    ...(strict !== undefined ? { maxBackoffMs: Math.min(5000, Math.max(100, Math.floor(strict.timeoutMs / 4))) } : {}),
     onDepth: (d) => metrics.eventQueueDepth.set(d),
     onDrop: (n) => metrics.eventsDropped.inc(n),
     onSendError: (err) => logger.warn('event channel send failed; will retry', { error: err instanceof Error ? err.message : String(err) }),
   });
   const enqueued = { kms: metrics.eventsEnqueued.child({ category: 'kms' }), application: metrics.eventsEnqueued.child({ category: 'application' }) };
-  const events = new EventRecorder(queue, (category) => enqueued[category]());
+  const events = new EventRecorder(queue, (category) => enqueued[category](), strict);
 
   const api = buildApiServer({
     keys,
@@ -149,6 +155,7 @@ export function createProxyRuntime(config: ProxyConfig, logger: Logger, eventStr
       queue.start();
       await api.listen({ host: config.host, port: config.port });
       lifecycle.state = 'serving';
+      if (strict !== undefined) logger.info('strict audit mode: requests answer after the logdriver acknowledged their events', { timeoutMs: strict.timeoutMs });
       return { apiPort: portOf(api), healthPort: portOf(health) };
     },
     async shutdown() {

@@ -1,3 +1,4 @@
+import { EventNotAcknowledged } from './event-acknowledgement';
 import type { SecurityEventRecord } from './security-event';
 
 /** Where queued events go in batches. The logdriver channel implements this later. */
@@ -19,12 +20,25 @@ export interface EventQueueOptions {
   onSendError?: (err: unknown) => void;
 }
 
+/** A caller of enqueueAndWait waiting for the channel to acknowledge its event. */
+interface Waiter {
+  resolve(): void;
+  reject(e: EventNotAcknowledged): void;
+  timer: NodeJS.Timeout;
+}
+
 /**
  * A bounded in-process queue: `enqueue` never blocks and never allocates beyond the capacity;
  * when full the event is dropped and counted. A single drain loop hands batches to the channel;
  * a failed batch is put back in front (up to capacity) and retried after a capped exponential
  * backoff with jitter (flushInterval·2^n, at most maxBackoffMs), so a logdriver that is down is
  * not hammered; the first success resets it.
+ *
+ * Acknowledged events (strict audit): `enqueueAndWait` resolves once the channel accepted the
+ * batch holding the event. Such an event starts a drain at once (on the next turn of the event
+ * loop, so events of one turn share a batch), and the drain loop sends whatever accumulated
+ * during a send as soon as that send is acknowledged: group commit with one send in flight, no
+ * fixed delay. Waiters are looked up only when some exist, so `enqueue` costs what it did.
  */
 export class EventQueue {
   private buf: SecurityEventRecord[] = [];
@@ -35,6 +49,9 @@ export class EventQueue {
   private dropped = 0;
   private failures = 0;
   private retryAt = 0;
+  private readonly waiters = new Map<SecurityEventRecord, Waiter>();
+  private drainScheduled = false;
+  private closed = false;
 
   constructor(private readonly channel: EventChannel, private readonly opts: EventQueueOptions) {}
 
@@ -66,6 +83,53 @@ export class EventQueue {
     return true;
   }
 
+  /** Events whose callers still wait for their acknowledgement. */
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
+  /**
+   * Enqueues `e` and returns a promise that resolves when the channel acknowledged the batch
+   * holding it, or false (nothing queued, nothing allocated) when the queue is full or closed.
+   * The promise rejects with EventNotAcknowledged: 'timeout' after `timeoutMs` (the event stays
+   * queued and may still be delivered later), 'dropped' when a failed batch holding it no longer
+   * fit back into the queue, 'closed' when the queue closed before it was acknowledged.
+   * Precondition: `e` is a new object, not enqueued before (waiters are keyed by identity).
+   */
+  enqueueAndWait(e: SecurityEventRecord, timeoutMs: number): Promise<void> | false {
+    if (this.closed || !this.enqueue(e)) return false;
+    const acknowledged = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(e);
+        reject(new EventNotAcknowledged('timeout', `the event was not acknowledged within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.set(e, { resolve, reject, timer });
+    });
+    this.scheduleDrain();
+    return acknowledged;
+  }
+
+  /** Starts a drain on the next turn of the event loop unless one runs, is due, or backs off. */
+  private scheduleDrain(): void {
+    if (this.draining || this.drainScheduled || Date.now() < this.retryAt) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      void this.drain();
+    });
+  }
+
+  private settle(batch: readonly SecurityEventRecord[], failure?: EventNotAcknowledged): void {
+    for (const e of batch) {
+      const w = this.waiters.get(e);
+      if (w === undefined) continue;
+      this.waiters.delete(e);
+      clearTimeout(w.timer);
+      if (failure === undefined) w.resolve();
+      else w.reject(failure);
+    }
+  }
+
   /** Hands everything queued to the channel, batch by batch. */
   drain(): Promise<void> {
     if (this.running === undefined) {
@@ -87,6 +151,7 @@ export class EventQueue {
           await this.channel.send(batch);
           this.failures = 0;
           this.retryAt = 0;
+          if (this.waiters.size > 0) this.settle(batch);
         } catch (err) {
           this.opts.onSendError?.(err);
           this.failures++;
@@ -97,6 +162,9 @@ export class EventQueue {
           if (keep.length < batch.length) {
             this.dropped += batch.length - keep.length;
             this.opts.onDrop?.(batch.length - keep.length);
+            if (this.waiters.size > 0) {
+              this.settle(batch.slice(keep.length), new EventNotAcknowledged('dropped', 'the event was dropped: the queue was full when its failed batch was put back'));
+            }
           }
           this.buf = keep.concat(this.buf);
           break;
@@ -108,11 +176,17 @@ export class EventQueue {
     }
   }
 
-  /** Stops the timer, waits for a drain in flight, and drains what is left (graceful shutdown). */
+  /**
+   * Stops the timer, waits for a drain in flight, and drains what is left (graceful shutdown).
+   * Afterwards enqueueAndWait refuses, and callers still waiting (their batch failed) are
+   * rejected with 'closed'.
+   */
   async close(): Promise<void> {
+    this.closed = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
     if (this.running !== undefined) await this.running;
     await this.drain();
+    if (this.waiters.size > 0) this.settle([...this.waiters.keys()], new EventNotAcknowledged('closed', 'the event queue closed before the event was acknowledged'));
   }
 }

@@ -10,16 +10,19 @@ export function registerDeriveRoute(app: FastifyInstance, schemas: RequestSchema
     async (req, reply) => {
       const body = req.body;
       const count = Object.values(body.paths).reduce((n, p) => n + p.length, 0);
+      let r: DeriveResponse;
       try {
-        const r = await deps.derive.derive(body.tenantId, body.paths, body.derivationType, body.secretType);
-        deps.events.kms('derive', body, { count });
-        deps.ok('derive', reply);
-        return r;
+        r = await deps.derive.derive(body.tenantId, body.paths, body.derivationType, body.secretType);
       } catch (e) {
         const err = asTspError(e, 100);
         deps.events.kms('derive', body, { count, failures: count, errorCode: err.code });
         throw err;
       }
+      // Strict audit: the derived keys leave only once the event is acknowledged (else 301).
+      if (deps.events.strict) await deps.events.kmsAcknowledged('derive', body, { count });
+      else deps.events.kms('derive', body, { count });
+      deps.ok('derive', reply);
+      return r;
     },
   );
 }

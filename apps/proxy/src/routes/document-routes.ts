@@ -28,10 +28,25 @@ function failed(deps: RouteDeps, op: KmsOperation, meta: WrapRequest, e: unknown
 }
 
 /**
+ * Strict audit: `answer()` once `acknowledged` resolves; on a rejection (TspError 301) runs
+ * `discard`, which wipes the plaintext keys of the result, and fails the request with it.
+ */
+function afterAck<R>(acknowledged: Promise<unknown>, answer: () => R, discard: () => void): Promise<R> {
+  return acknowledged.then(answer, (e: unknown) => {
+    discard();
+    throw e;
+  });
+}
+
+function wipeAll(keys: BatchResult<{ dek: Buffer }>['keys']): void {
+  for (const k of keys.values()) k.dek.fill(0);
+}
+
+/**
  * Runs `call`, then `ok` on its result, synchronously when `call` answers synchronously and
  * after the promise otherwise; `fail` gets a synchronous throw or a rejection alike.
  */
-function settle<T, R>(call: () => T | Promise<T>, ok: (t: T) => R, fail: (e: unknown) => never): R | Promise<R> {
+function settle<T, R>(call: () => T | Promise<T>, ok: (t: T) => R | Promise<R>, fail: (e: unknown) => never): R | Promise<R> {
   let r: T | Promise<T>;
   try {
     r = call();
@@ -43,9 +58,13 @@ function settle<T, R>(call: () => T | Promise<T>, ok: (t: T) => R, fail: (e: unk
 
 export function registerDocumentRoutes(app: FastifyInstance, schemas: RequestSchemas, deps: RouteDeps): void {
   const { keys, events } = deps;
+  // Strict audit mode: a success answers only once its event is acknowledged (afterAck);
+  // failures record their event best effort (no key leaves, the answer is an error either way).
+  const strict = events.strict;
 
   // wrap and unwrap are synchronous handlers whenever the key service answers synchronously
-  // (a current lease, a cached leased key): no promise and no extra tick on the hot path.
+  // (a current lease, a cached leased key): no promise and no extra tick on the hot path
+  // (best-effort mode).
   app.post<{ Body: WrapRequest; Reply: WrapResponse }>(
     '/api/1/document/wrap',
     { schema: { body: schemas.wrap, response: { 200: responseSchemas.wrap } }, config: { metricsRoute: 'wrap' } },
@@ -54,7 +73,18 @@ export function registerDocumentRoutes(app: FastifyInstance, schemas: RequestSch
       return settle(
         () => keys.wrap(body.tenantId),
         (r) => {
-          events.kms('wrap', body, { kmsConfigId: r.config.id, leased: r.leased });
+          const detail = { kmsConfigId: r.config.id, leased: r.leased };
+          if (strict) {
+            return afterAck(
+              events.kmsAcknowledged('wrap', body, detail),
+              () => {
+                deps.ok('wrap', reply);
+                return wrapOut(r);
+              },
+              () => r.dek.fill(0),
+            );
+          }
+          events.kms('wrap', body, detail);
           deps.ok('wrap', reply);
           return wrapOut(r);
         },
@@ -71,7 +101,18 @@ export function registerDocumentRoutes(app: FastifyInstance, schemas: RequestSch
       return settle(
         () => keys.unwrap(body.tenantId, body.encryptedDocumentKey),
         (r) => {
-          events.kms('unwrap', body, { kmsConfigId: r.config.id, leased: r.leased });
+          const detail = { kmsConfigId: r.config.id, leased: r.leased };
+          if (strict) {
+            return afterAck(
+              events.kmsAcknowledged('unwrap', body, detail),
+              () => {
+                deps.ok('unwrap', reply);
+                return { dek: dekOut(r.dek) };
+              },
+              () => r.dek.fill(0),
+            );
+          }
+          events.kms('unwrap', body, detail);
           deps.ok('unwrap', reply);
           return { dek: dekOut(r.dek) };
         },
@@ -93,7 +134,9 @@ export function registerDocumentRoutes(app: FastifyInstance, schemas: RequestSch
         return failed(deps, 'batchWrap', body, e);
       }
       const first = r.keys.values().next().value;
-      events.kms('batchWrap', body, { kmsConfigId: first?.config.id, leased: first?.leased ?? false, count: body.documentIds.length, failures: r.failures.size });
+      const detail = { kmsConfigId: first?.config.id, leased: first?.leased ?? false, count: body.documentIds.length, failures: r.failures.size };
+      if (strict) await afterAck(events.kmsAcknowledged('batchWrap', body, detail), () => undefined, () => wipeAll(r.keys));
+      else events.kms('batchWrap', body, detail);
       deps.ok('batch-wrap', reply);
       return reply.type('application/json').send(batchWrapJson(r));
     },
@@ -110,7 +153,9 @@ export function registerDocumentRoutes(app: FastifyInstance, schemas: RequestSch
       } catch (e) {
         return failed(deps, 'batchUnwrap', body, e);
       }
-      events.kms('batchUnwrap', body, { count: r.keys.size + r.failures.size, failures: r.failures.size });
+      const detail = { count: r.keys.size + r.failures.size, failures: r.failures.size };
+      if (strict) await afterAck(events.kmsAcknowledged('batchUnwrap', body, detail), () => undefined, () => wipeAll(r.keys));
+      else events.kms('batchUnwrap', body, detail);
       deps.ok('batch-unwrap', reply);
       return reply.type('application/json').send(batchUnwrapJson(r));
     },
@@ -121,16 +166,24 @@ export function registerDocumentRoutes(app: FastifyInstance, schemas: RequestSch
     { schema: { body: schemas.rekey, response: { 200: responseSchemas.rekey } }, config: { metricsRoute: 'rekey' } },
     async (req, reply) => {
       const body = req.body;
+      let r: WrapResult;
       try {
-        const r = await keys.rekey(body.tenantId, body.encryptedDocumentKey, body.newTenantId);
-        // Both tenants see the key move: the source (its key left) and the target (it received one).
-        events.kms('rekey', body, { otherTenantId: body.newTenantId });
-        events.kms('rekey', body, { kmsConfigId: r.config.id, leased: r.leased, otherTenantId: body.tenantId }, body.newTenantId);
-        deps.ok('rekey', reply);
-        return wrapOut(r);
+        r = await keys.rekey(body.tenantId, body.encryptedDocumentKey, body.newTenantId);
       } catch (e) {
         return failed(deps, 'rekey', body, e);
       }
+      // Both tenants see the key move: the source (its key left) and the target (it received one).
+      const source = { otherTenantId: body.newTenantId };
+      const target = { kmsConfigId: r.config.id, leased: r.leased, otherTenantId: body.tenantId };
+      if (strict) {
+        const both = Promise.all([events.kmsAcknowledged('rekey', body, source), events.kmsAcknowledged('rekey', body, target, body.newTenantId)]);
+        await afterAck(both, () => undefined, () => r.dek.fill(0));
+      } else {
+        events.kms('rekey', body, source);
+        events.kms('rekey', body, target, body.newTenantId);
+      }
+      deps.ok('rekey', reply);
+      return wrapOut(r);
     },
   );
 }

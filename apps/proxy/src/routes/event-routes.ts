@@ -27,7 +27,9 @@ export function registerEventRoutes(app: FastifyInstance, schemas: RequestSchema
       if (name === undefined) {
         throw new TspError(ErrorCode.InvalidRequestBody, 'Invalid request body: iclFields.event is not a known security event name (see tsp-api.md) or CUSTOM_<NAME>');
       }
-      if (!deps.events.application(name, body)) {
+      // Strict audit: `null` only once the logdriver acknowledged the event (else 301).
+      if (deps.events.strict) await deps.events.applicationAcknowledged(name, body);
+      else if (!deps.events.application(name, body)) {
         throw new TspError(ErrorCode.SecurityEventRejected, 'Security event rejected: the event queue is full', 503);
       }
       deps.ok('security-event', reply);
@@ -47,7 +49,8 @@ export function registerEventRoutes(app: FastifyInstance, schemas: RequestSchema
         wraps += op.wraps;
         unwraps += op.unwraps;
       }
-      deps.events.kms('reportOperations', body, { count: wraps + unwraps });
+      if (deps.events.strict) await deps.events.kmsAcknowledged('reportOperations', body, { count: wraps + unwraps });
+      else deps.events.kms('reportOperations', body, { count: wraps + unwraps });
       deps.ok('report-operations', reply);
       return reply.type('application/json').send(NULL_BODY);
     },
