@@ -9,12 +9,21 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 export const ENTRY_POINTS = {
   'apps/proxy/main': 'apps/proxy/src/main.ts',
   'apps/logdriver/main': 'apps/logdriver/src/main.ts',
+  'apps/logdriver/dead-letters': 'apps/logdriver/src/dead-letter-cli.ts',
   'tools/admin-cli/main': 'tools/admin-cli/src/main.ts',
   'tools/dev-stack/main': 'tools/dev-stack/src/main.ts',
   'tools/bench/main': 'tools/bench/src/main.ts',
   'tools/fakes/aws-kms/main': 'tools/fakes/aws-kms/src/main.ts',
   'tools/fakes/gcp-kms/main': 'tools/fakes/gcp-kms/src/main.ts',
   'tools/fakes/azure-keyvault/main': 'tools/fakes/azure-keyvault/src/main.ts',
+  'tools/fakes/azure-monitor/main': 'tools/fakes/azure-monitor/src/main.ts',
+  'tools/fakes/cloudwatch-logs/main': 'tools/fakes/cloudwatch-logs/src/main.ts',
+  'tools/fakes/datadog/main': 'tools/fakes/datadog/src/main.ts',
+  'tools/fakes/elasticsearch/main': 'tools/fakes/elasticsearch/src/main.ts',
+  'tools/fakes/google-cloud-logging/main': 'tools/fakes/google-cloud-logging/src/main.ts',
+  'tools/fakes/splunk-hec/main': 'tools/fakes/splunk-hec/src/main.ts',
+  'tools/fakes/sumo-logic/main': 'tools/fakes/sumo-logic/src/main.ts',
+  'tools/fakes/webhook-receiver/main': 'tools/fakes/webhook-receiver/src/main.ts',
 };
 
 const started = Date.now();

@@ -124,7 +124,7 @@ describe('delivery pipeline', () => {
 
   it('partial: refused items become dead letters, items to retry go again, the rest is delivered once, in order', async () => {
     let call = 0;
-    behaviour.set('t', async (batch) => {
+    behaviour.set('t', async () => {
       call++;
       if (call === 1) return { kind: 'partial', failed: [{ index: 1, retry: false, reason: 'mapper_parsing_exception' }, { index: 3, retry: true, reason: 'queue full' }] };
       return { kind: 'delivered' };

@@ -1,6 +1,17 @@
+import { azureMonitorSinkPlugin } from '@tsp/sink-azure-monitor';
+import { cloudWatchLogsSinkPlugin } from '@tsp/sink-cloudwatch-logs';
 import { fileSinkPlugin } from '@tsp/sink-file';
+import { googleCloudLoggingSinkPlugin } from '@tsp/sink-google-cloud-logging';
 import { stdoutSinkPlugin } from '@tsp/sink-stdout';
+import { webhookSinkPlugin } from '@tsp/sink-webhook';
 import type { SinkPlugin } from '@tsp/sinks-core';
 
 /** Every sink type a tenant's logging config may name (docs/logging-sinks.md). */
-export const SINK_PLUGINS: readonly SinkPlugin[] = [stdoutSinkPlugin, fileSinkPlugin];
+export const SINK_PLUGINS: readonly SinkPlugin[] = [
+  stdoutSinkPlugin,
+  fileSinkPlugin,
+  webhookSinkPlugin,
+  cloudWatchLogsSinkPlugin,
+  azureMonitorSinkPlugin,
+  googleCloudLoggingSinkPlugin,
+];
