@@ -2,7 +2,9 @@ import { azureMonitorSinkPlugin } from '@tsp/sink-azure-monitor';
 import { cloudWatchLogsSinkPlugin } from '@tsp/sink-cloudwatch-logs';
 import { fileSinkPlugin } from '@tsp/sink-file';
 import { googleCloudLoggingSinkPlugin } from '@tsp/sink-google-cloud-logging';
+import { splunkHecSinkPlugin } from '@tsp/sink-splunk-hec';
 import { stdoutSinkPlugin } from '@tsp/sink-stdout';
+import { sumoLogicSinkPlugin } from '@tsp/sink-sumo-logic';
 import { webhookSinkPlugin } from '@tsp/sink-webhook';
 import type { SinkPlugin } from '@tsp/sinks-core';
 
@@ -14,4 +16,6 @@ export const SINK_PLUGINS: readonly SinkPlugin[] = [
   cloudWatchLogsSinkPlugin,
   azureMonitorSinkPlugin,
   googleCloudLoggingSinkPlugin,
+  splunkHecSinkPlugin,
+  sumoLogicSinkPlugin,
 ];

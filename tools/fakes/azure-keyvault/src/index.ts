@@ -27,5 +27,6 @@
 export * from './fake-server';
 export * from './faults';
 export * from './tls-certificate';
-export { VAULT_RESOURCE, VAULT_SCOPE } from './entra-token';
+export { VAULT_RESOURCE, VAULT_SCOPE, EntraAuthority, entraError } from './entra-token';
+export type { AppRegistration, TokenClaims, EntraReply } from './entra-token';
 export type { WrapAlgorithm } from './key-store';

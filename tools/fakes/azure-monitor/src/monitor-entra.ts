@@ -1,8 +1,8 @@
 // The Key Vault fake's Entra ID authority is reused as is (openid configuration, the client
 // credentials checks and their AADSTS error bodies, token signing and verification). It is not
 // exported from @tsp/fake-azure-keyvault's index, hence the path import.
-import { EntraAuthority, EntraReply, VAULT_SCOPE } from '../../azure-keyvault/src/entra-token';
-import type { AppRegistration, TokenClaims } from '../../azure-keyvault/src/entra-token';
+import { EntraAuthority, EntraReply, VAULT_SCOPE } from '@tsp/fake-azure-keyvault';
+import type { AppRegistration, TokenClaims } from '@tsp/fake-azure-keyvault';
 
 /** The audience of the Logs Ingestion API (public cloud) and the scope the SDK asks for. */
 export const MONITOR_RESOURCE = 'https://monitor.azure.com';
@@ -41,5 +41,5 @@ export class MonitorEntraAuthority {
   }
 }
 
-export { entraError } from '../../azure-keyvault/src/entra-token';
-export type { EntraReply } from '../../azure-keyvault/src/entra-token';
+export { entraError } from '@tsp/fake-azure-keyvault';
+export type { EntraReply } from '@tsp/fake-azure-keyvault';

@@ -4,3 +4,4 @@ export { FAULTS } from './faults';
 export type { Fault, FaultTarget } from './faults';
 export type { VersionState } from './key-store';
 export { crc32c } from './crc32c';
+export { TokenAuthority } from './oauth';

@@ -3,4 +3,4 @@
  * the loopback Cloud KMS fake: Google's token_uri behaves the same for every API.
  * (Imported from its module: @tsp/fake-gcp-kms does not re-export the class yet.)
  */
-export { TokenAuthority } from '../../gcp-kms/src/oauth';
+export { TokenAuthority } from '@tsp/fake-gcp-kms';

@@ -1,0 +1,2 @@
+export * from './sumo-logic-sink';
+export * from './sumo-logic-config';
