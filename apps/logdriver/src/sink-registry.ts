@@ -1,5 +1,7 @@
 import { azureMonitorSinkPlugin } from '@tsp/sink-azure-monitor';
 import { cloudWatchLogsSinkPlugin } from '@tsp/sink-cloudwatch-logs';
+import { datadogSinkPlugin } from '@tsp/sink-datadog';
+import { elasticsearchSinkPlugin } from '@tsp/sink-elasticsearch';
 import { fileSinkPlugin } from '@tsp/sink-file';
 import { googleCloudLoggingSinkPlugin } from '@tsp/sink-google-cloud-logging';
 import { splunkHecSinkPlugin } from '@tsp/sink-splunk-hec';
@@ -18,4 +20,6 @@ export const SINK_PLUGINS: readonly SinkPlugin[] = [
   googleCloudLoggingSinkPlugin,
   splunkHecSinkPlugin,
   sumoLogicSinkPlugin,
+  elasticsearchSinkPlugin,
+  datadogSinkPlugin,
 ];

@@ -1,0 +1,110 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import axios from 'axios';
+import type { LoggingSinkConfig } from '@tsp/config-crypto';
+import { classifyHttpStatus, credentialsOf, DeliveryOutcome, scrubSecrets, settingsOf, Sink, SinkEvent, SinkPlugin, transportFailure } from '@tsp/sinks-core';
+import { DatadogCredentials, DatadogSettings, DEFAULT_SERVICE, DEFAULT_SOURCE, validateDatadogConfig } from './datadog-config';
+import { intakeBody, LogAttributes } from './intake-body';
+
+const gzipAsync = promisify(gzip);
+const SERVICE = 'datadog';
+const DEFAULT_TIMEOUT_MS = 30_000;
+/** The intake's documented limit of an uncompressed payload. */
+export const DATADOG_MAX_PAYLOAD_BYTES = 5_000_000;
+
+/** A short, secret-free detail from an intake error body ({"errors":["Forbidden"]} or [{title}]). */
+function errorDetail(body: string): string | undefined {
+  try {
+    const first = (JSON.parse(body) as { errors?: unknown[] }).errors?.[0];
+    const text = typeof first === 'string' ? first : typeof first === 'object' && first !== null ? (first as { title?: unknown }).title : undefined;
+    return typeof text === 'string' && /^[A-Za-z0-9 .,_-]{1,80}$/.test(text) ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `datadog`: one POST <url>/api/v2/logs per batch, DD-API-KEY, JSON array (intake-body.ts),
+ * gzip by default. The intake answers for the whole request (202 accepted; 400/413 reject;
+ * 401/403 auth retry; 408/429/5xx retry with Retry-After, else X-RateLimit-Reset): there is no
+ * item-level result, so never `partial`. One keep-alive agent per sink.
+ */
+export class DatadogSink implements Sink {
+  readonly type = 'datadog';
+  private readonly settings: DatadogSettings;
+  private readonly endpoint: string;
+  private readonly apiKey: string;
+  private readonly attrs: LogAttributes;
+  private readonly httpAgent = new HttpAgent({ keepAlive: true });
+  private readonly httpsAgent: HttpsAgent;
+
+  /** Precondition: `config` passed validateDatadogConfig. */
+  constructor(config: LoggingSinkConfig) {
+    this.settings = settingsOf<DatadogSettings>(config);
+    this.apiKey = credentialsOf<DatadogCredentials>(config).apiKey;
+    this.endpoint = `${this.settings.url.replace(/\/+$/, '')}/api/v2/logs`;
+    const tags = this.settings.tags ?? [];
+    this.attrs = {
+      ddsource: this.settings.source ?? DEFAULT_SOURCE,
+      service: this.settings.service ?? DEFAULT_SERVICE,
+      ddtags: tags.length > 0 ? tags.join(',') : undefined,
+      hostname: this.settings.hostname,
+    };
+    this.httpsAgent = new HttpsAgent({ keepAlive: true, ...(this.settings.caCertificate !== undefined ? { ca: this.settings.caCertificate } : {}) });
+  }
+
+  async send(batch: readonly SinkEvent[], signal: AbortSignal): Promise<DeliveryOutcome> {
+    const text = Buffer.from(intakeBody(batch, this.attrs), 'utf8');
+    if (text.length > DATADOG_MAX_PAYLOAD_BYTES) return { kind: 'reject', reason: 'datadog payload above the 5 MB intake limit' };
+    const compress = this.settings.compress ?? true;
+    const body = compress ? await gzipAsync(text) : text;
+    try {
+      const res = await axios.request<string>({
+        url: this.endpoint,
+        method: 'POST',
+        data: body,
+        headers: {
+          'Content-Type': 'application/json',
+          Accept: 'application/json',
+          'DD-API-KEY': this.apiKey,
+          ...(compress ? { 'Content-Encoding': 'gzip' } : {}),
+        },
+        httpAgent: this.httpAgent,
+        httpsAgent: this.httpsAgent,
+        proxy: false,
+        signal,
+        timeout: this.settings.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        maxBodyLength: Infinity,
+        maxContentLength: 1024 * 1024,
+        responseType: 'text',
+        transformResponse: (d: unknown) => d,
+        validateStatus: () => true,
+      });
+      const retryAfter = (res.headers['retry-after'] ?? res.headers['x-ratelimit-reset']) as string | undefined;
+      const outcome = classifyHttpStatus(SERVICE, res.status, retryAfter, errorDetail(typeof res.data === 'string' ? res.data : ''));
+      return outcome.kind === 'retry' || outcome.kind === 'reject' ? { ...outcome, reason: scrubSecrets(outcome.reason, [this.apiKey]) } : outcome;
+    } catch (err) {
+      return transportFailure(SERVICE, err);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+}
+
+/**
+ * Limits: the intake takes at most 1000 logs and 5 MB uncompressed per request. The message is
+ * the delivered JSON encoded once more as a JSON string, which at worst triples its UTF-8 size
+ * (non-ASCII text), plus under 900 bytes of attributes per log (settings are bounded): 1.3 MB of events
+ * can never exceed 5 MB.
+ */
+export const datadogSinkPlugin: SinkPlugin = {
+  type: 'datadog',
+  limits: { maxEvents: 1000, maxBytes: 1_300_000 },
+  validate: (config: LoggingSinkConfig) => validateDatadogConfig(config),
+  create: (config: LoggingSinkConfig) => new DatadogSink(config),
+};
