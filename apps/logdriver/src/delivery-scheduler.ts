@@ -77,7 +77,7 @@ export class DeliveryScheduler {
         t.oldestPendingAt ??= now;
       }
       t.idleSince = undefined;
-      for (const p of t.pipelines.values()) p.notify();
+      for (const p of t.pipelines.values()) p.notify(t.pendingEvents);
     }
   }
 

@@ -54,7 +54,8 @@ export class SinkPipeline {
   private stopping = false;
   private running: Promise<void> | undefined;
   private wake: (() => void) | undefined;
-  private wakeable = false;
+  /** What a sleep waits for: new events (idle), a full batch (a partial one is ageing), or nothing. */
+  private waitingFor: 'events' | 'full-batch' | 'none' = 'none';
   private failures = 0;
   private redriveWanted = false;
   /** Seqs after the cursor already delivered or dead-lettered (after partial outcomes). */
@@ -85,15 +86,19 @@ export class SinkPipeline {
     });
   }
 
-  /** New events of the tenant were committed. */
-  notify(): void {
-    if (this.wakeable) this.wake?.();
+  /**
+   * New events of the tenant were committed; `pending` is how many the tenant has waiting.
+   * An idle loop wakes; a loop ageing a partial batch wakes only once a full batch may be
+   * there, so a busy intake does not make every tenant's loop re-read the spool per commit.
+   */
+  notify(pending = Infinity): void {
+    if (this.waitingFor === 'events' || (this.waitingFor === 'full-batch' && pending >= this.settings.maxEvents)) this.wake?.();
   }
 
   /** Dead letters of this sink were marked for re-drive. */
   redrive(): void {
     this.redriveWanted = true;
-    this.notify();
+    if (this.waitingFor !== 'none') this.wake?.();
   }
 
   /** Lets the send in flight finish, ends the loop and closes the sink. */
@@ -114,13 +119,13 @@ export class SinkPipeline {
       const batch = this.cut(rows);
       if (batch.length === 0) {
         this.advance(rows);
-        await this.sleep(60_000, true);
+        await this.sleep(60_000, 'events');
         continue;
       }
       const full = batch.length >= this.settings.maxEvents || rows.length - this.doneAhead.size > batch.length || bytesOf(batch) >= this.settings.maxBytes;
       const age = Date.now() - batch[0].createdAt;
       if (!full && age < this.settings.maxAgeMs) {
-        await this.sleep(this.settings.maxAgeMs - age, true);
+        await this.sleep(this.settings.maxAgeMs - age, 'full-batch');
         continue;
       }
       if (!(await this.paced(batch.length))) break;
@@ -146,7 +151,7 @@ export class SinkPipeline {
   /** Waits for the rate limit; false when stopping meanwhile. */
   private async paced(n: number): Promise<boolean> {
     for (let wait = this.bucket.waitFor(n); wait > 0; wait = this.bucket.waitFor(n)) {
-      await this.sleep(wait, false);
+      await this.sleep(wait, 'none');
       if (this.stopping) return false;
     }
     this.bucket.take(n);
@@ -244,7 +249,7 @@ export class SinkPipeline {
         auth: outcome.kind === 'retry' && outcome.auth === true, reason: outcome.kind === 'retry' ? outcome.reason : 'some items to retry',
       });
     }
-    await this.sleep(wait, false);
+    await this.sleep(wait, 'none');
   }
 
   /** Sends dead letters marked for re-drive (one batch); delivered ones are deleted. */
@@ -269,8 +274,8 @@ export class SinkPipeline {
     await this.afterOutcome(outcome);
   }
 
-  /** Sleeps `ms`; `wakeable`: new events end it early. stop() always ends it. */
-  private sleep(ms: number, wakeable: boolean): Promise<void> {
+  /** Sleeps `ms`, or until notify() sees what it waits for. stop() always ends it. */
+  private sleep(ms: number, waitingFor: 'events' | 'full-batch' | 'none'): Promise<void> {
     if (this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(done, ms);
@@ -278,10 +283,10 @@ export class SinkPipeline {
       function done(): void {
         clearTimeout(t);
         self.wake = undefined;
-        self.wakeable = false;
+        self.waitingFor = 'none';
         resolve();
       }
-      this.wakeable = wakeable;
+      this.waitingFor = waitingFor;
       this.wake = done;
     });
   }
