@@ -1,4 +1,4 @@
-import { deliveredEventLine, SecurityEventRecord } from '@tsp/events';
+import { deliveredLineOfStored, recordOfDeliveredLine, SecurityEventRecord } from '@tsp/events';
 import type { Logger } from '@tsp/observability';
 import type { DeliveryOutcome, Sink, SinkEvent } from '@tsp/sinks-core';
 import type { DeadLetterStore, NewDeadLetter } from './dead-letters';
@@ -158,11 +158,8 @@ export class SinkPipeline {
     return true;
   }
 
-  private sinkEvent(seq: number, json: string): SinkEvent {
-    const record = JSON.parse(json) as SecurityEventRecord;
-    record.iclFields.logdriverRayId = `${this.deps.spool.spoolId}-${seq}`;
-    const line = deliveredEventLine(record);
-    return { record, json: line.slice(0, line.length - 1) };
+  private sinkEvent(seq: number, stored: string): SinkEvent {
+    return new StoredSinkEvent(deliveredLineOfStored(stored, `${this.deps.spool.spoolId}-${seq}`));
   }
 
   private async send(batch: readonly SinkEvent[]): Promise<DeliveryOutcome> {
@@ -289,6 +286,17 @@ export class SinkPipeline {
       this.waitingFor = waitingFor;
       this.wake = done;
     });
+  }
+}
+
+/** A SinkEvent whose record is parsed only if a sink asks for it (the file sink never does). */
+class StoredSinkEvent implements SinkEvent {
+  private parsed: SecurityEventRecord | undefined;
+
+  constructor(readonly json: string) {}
+
+  get record(): SecurityEventRecord {
+    return (this.parsed ??= recordOfDeliveredLine(this.json));
   }
 }
 

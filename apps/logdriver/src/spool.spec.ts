@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { recordOfDeliveredLine, storedEventText } from '@tsp/events';
 import { IntakeEvent, Spool } from './spool';
 
 function intakeEvent(n: number, tenantId = 't1'): IntakeEvent {
@@ -92,14 +93,14 @@ describe('Spool', () => {
     expect(a.map((e) => e.eventId)).toEqual(['e-0', 'e-1', 'e-2', 'e-5', 'e-6']);
     expect(spool.readAfter('a', a[1].seq, 2).map((e) => e.eventId)).toEqual(['e-2', 'e-5']);
     const { eventId: _ignored, ...record } = intakeEvent(0, 'a');
-    expect(JSON.parse(a[0].json)).toEqual(record);
+    expect(a[0].json).toBe(storedEventText(record));
     expect(spool.pendingAfter('a', a[2].seq)).toMatchObject({ count: 2 });
     expect(spool.between('a', a[0].seq, a[3].seq).count).toBe(3);
   });
 
   it('keeps kms detail and leaves it out when absent', () => {
     spool.append([{ ...intakeEvent(0), category: 'kms', kms: { kmsConfigId: 3, leased: true } }, intakeEvent(1)]);
-    const [a, b] = spool.readAfter('t1', 0, 10).map((e) => JSON.parse(e.json) as Record<string, unknown>);
+    const [a, b] = spool.readAfter('t1', 0, 10).map((e) => recordOfDeliveredLine(e.json) as unknown as Record<string, unknown>);
     expect(a['kms']).toEqual({ kmsConfigId: 3, leased: true });
     expect('kms' in b).toBe(false);
   });

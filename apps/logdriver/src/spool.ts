@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { SecurityEventRecord, WireEvent } from '@tsp/events';
+import { SecurityEventRecord, storedEventText, WireEvent } from '@tsp/events';
 
 /** An event as the intake accepted it: the proxy's record plus its unique id (the contract's WireEvent). */
 export type IntakeEvent = WireEvent;
@@ -12,7 +12,7 @@ export interface SpooledEvent {
   eventId: string;
   /** Milliseconds since the epoch when the intake committed it. */
   createdAt: number;
-  /** The stored SecurityEventRecord JSON. */
+  /** The stored text: the delivered line without logdriverRayId (older spools: the record JSON). */
   json: string;
 }
 
@@ -269,7 +269,7 @@ export class Spool {
   }
 }
 
-/** The stored JSON: the SecurityEventRecord fields (eventId has its own column). */
+/** The stored text: the delivered line without logdriverRayId (see @tsp/events stored-event). */
 function eventJson(e: IntakeEvent): string {
   const record: SecurityEventRecord = {
     category: e.category,
@@ -279,7 +279,7 @@ function eventJson(e: IntakeEvent): string {
     customFields: e.customFields,
   };
   if (e.kms !== undefined) record.kms = e.kms;
-  return JSON.stringify(record);
+  return storedEventText(record);
 }
 
 function migrate(db: Database.Database): void {

@@ -4,3 +4,4 @@ export * from './event-acknowledgement';
 export * from './stdout-channel';
 export * from './http-channel';
 export * from './intake-contract';
+export * from './stored-event';
