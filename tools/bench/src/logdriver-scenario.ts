@@ -43,18 +43,20 @@ export async function measureWithLogdriver(
   headers: Readonly<Record<string, string>>,
   cpu: number | undefined,
   note: (s: string) => void,
+  placement: { logdriverCpu?: number | undefined; proxyEnv?: Record<string, string> } = {},
 ): Promise<LogdriverRun> {
+  const ldCpu = 'logdriverCpu' in placement ? placement.logdriverCpu : cpu;
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  note('starting the logdriver (file sink) and a proxy sending it events');
-  const ld = reg.spawn('logdriver', ...onCpu(cpu, process.execPath, [LOGDRIVER_MAIN]), {
+  note(`starting the logdriver (file sink${ldCpu === undefined ? '' : `, CPU ${ldCpu}`}) and a proxy sending it events`);
+  const ld = reg.spawn('logdriver', ...onCpu(ldCpu, process.execPath, [LOGDRIVER_MAIN]), {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
       PATH: process.env['PATH'] ?? '',
       TSP_LOGDRIVER_HOST: '127.0.0.1',
       TSP_LOGDRIVER_PORT: String(port),
-      TSP_LOGDRIVER_SPOOL_DIR: path.join(work, 'logdriver-spool'),
-      TSP_LOGDRIVER_EVENTS_DIR: path.join(work, 'logdriver-events'),
+      TSP_LOGDRIVER_SPOOL_DIR: path.join(work, `logdriver-spool-${scenario.id}`),
+      TSP_LOGDRIVER_EVENTS_DIR: path.join(work, `logdriver-events-${scenario.id}`),
       TSP_LOGDRIVER_DEFAULT_SINK: 'file',
       TSP_LOGDRIVER_RATE_LIMIT: '10000000',
       TSP_LOGDRIVER_RATE_BURST: '10000000',
@@ -69,7 +71,7 @@ export async function measureWithLogdriver(
       if (ok) break;
       await sleep(100);
     }
-    const proxy = await startProxy(reg, { name: 'proxy with logdriver', serviceAccountFile: env.serviceAccountFile, env: { LOGDRIVER_URL: url }, readyTimeoutMs: 30_000, cpu });
+    const proxy = await startProxy(reg, { name: 'proxy with logdriver', serviceAccountFile: env.serviceAccountFile, env: { LOGDRIVER_URL: url, ...placement.proxyEnv }, readyTimeoutMs: 30_000, cpu });
     try {
       let before = 0;
       let startedAt = 0;

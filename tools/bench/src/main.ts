@@ -13,6 +13,7 @@ import { buildCloudReport, CloudReport, cloudTargets } from './cloud-report';
 import { CloudRunContext, CloudRunOutput, runCloudScenarios } from './cloud-scenarios';
 import { RawResult, runScenario as runScenarioWith } from './run-scenario';
 import { measureWithLogdriver } from './logdriver-scenario';
+import { measureLogdriverThroughput, ThroughputRun } from './logdriver-throughput';
 import { apiHeaders, baselineScenario, LEASED_TENANT, proxyScenarios, Scenario, wrapOnce } from './scenarios';
 
 /**
@@ -24,7 +25,8 @@ import { apiHeaders, baselineScenario, LEASED_TENANT, proxyScenarios, Scenario, 
  * 1 when a row is flagged (non-2xx, socket errors, failed check) or the run failed.
  * Settings: BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_THREADS, BENCH_TENANTS,
  * BENCH_SKIP_MEMORY, BENCH_READY_TIMEOUT, BENCH_SETTLE, BENCH_PIN, BENCH_LOAD_GENERATOR, BENCH_OUTPUT,
- * BENCH_SKIP_CLOUD, BENCH_CLOUD_LATENCY_MS, BENCH_CLOUD_CONNECTIONS (cloud KMS fakes: cloud-scenarios.ts).
+ * BENCH_SKIP_CLOUD, BENCH_CLOUD_LATENCY_MS, BENCH_CLOUD_CONNECTIONS (cloud KMS fakes: cloud-scenarios.ts),
+ * BENCH_SKIP_LOGDRIVER_THROUGHPUT, BENCH_LOGDRIVER_EVENTS (logdriver-throughput.ts).
  */
 const note = (s: string): void => {
   process.stderr.write(`bench: ${s}\n`);
@@ -117,12 +119,20 @@ async function run(opts: BenchOptions): Promise<boolean> {
   await withProxy('proxy without events', env, 'none', serverCpu, async (p) => {
     for (const s of scenarios.filter((x) => x.target === 'proxy-no-events')) raw.push(await runScenario(gen, opts, s, p.url, p.proc, headers));
   });
-  const logdriverScenario = scenarios.find((x) => x.target === 'proxy-logdriver');
-  const logdriver = logdriverScenario === undefined ? undefined : await measureWithLogdriver(reg, gen, opts, env, work, logdriverScenario, headers, serverCpu, note);
-  if (logdriver !== undefined) {
-    raw.push(logdriver.raw);
-    note(`logdriver: delivered ${Math.round(logdriver.deliveredPerSecond)} events/s to the file sink during (f'); ${logdriver.pendingAfter} pending right after`);
+  const deliveredDuring: Record<string, number> = {};
+  for (const [target, placement] of [
+    ['proxy-logdriver', {}],
+    ['proxy-logdriver-apart', { logdriverCpu: pin ? 1 : undefined }],
+    ['proxy-logdriver-strict', { proxyEnv: { TSP_AUDIT_MODE: 'strict' } }],
+  ] as const) {
+    const s = scenarios.find((x) => x.target === target);
+    if (s === undefined) continue;
+    const run = await measureWithLogdriver(reg, gen, opts, env, work, s, headers, serverCpu, note, placement);
+    raw.push(run.raw);
+    deliveredDuring[s.id] = run.deliveredPerSecond;
+    note(`logdriver: delivered ${Math.round(run.deliveredPerSecond)} events/s to the file sink during ${s.label}; ${run.pendingAfter} pending right after`);
   }
+  const throughput: ThroughputRun[] = opts.skipLogdriverThroughput ? [] : await measureLogdriverThroughput(reg, env, work, serverCpu, pin ? 1 : undefined, opts.logdriverEvents, note);
   const cloud = await measureCloud({ reg, gen, opts, env, work, headers, serverCpu, loadCpu: pin ? 1 : undefined, note }, raw);
   // The baseline again, last: the two runs bracket the proxy's and show the machine's drift.
   raw.push(await runScenario(gen, opts, baselineScenario('baseline-repeat', "(a') baseline node:http, repeated"), baseline.url, baseline.proc, headers));
@@ -155,6 +165,14 @@ async function run(opts: BenchOptions): Promise<boolean> {
   if (withLogdriver !== undefined && noEvents !== undefined) {
     targets.push(targetCheck('leased wrap, events to the logdriver / no events', withLogdriver.requestsPerSecond / noEvents.requestsPerSecond, '>=', 0.9));
   }
+  const apart = byId('leased-wrap-logdriver-apart');
+  if (apart !== undefined && noEvents !== undefined) {
+    targets.push(targetCheck('  the same, logdriver on the other core', apart.requestsPerSecond / noEvents.requestsPerSecond, '>=', 0.9));
+  }
+  for (const t of throughput) {
+    targets.push(targetCheck(`logdriver accepts events/s (${t.sink} run)`, t.acceptedPerSecond, '>=', 20_000));
+    targets.push(targetCheck(`logdriver delivers events/s to ${t.sink}`, t.deliveredPerSecond, '>=', 20_000));
+  }
   targets.push(...cloudTargets(cloudReport));
   if (!memory.skipped) targets.push(targetCheck(`memory KB per tenant (${memory.tenants} tenants)`, memory.kbPerTenant, '<=', 20));
 
@@ -180,6 +198,7 @@ async function run(opts: BenchOptions): Promise<boolean> {
         : undefined,
     memory,
     cloud: cloudReport,
+    logdriver: { deliveredPerSecondDuring: deliveredDuring, throughput, strictCost: strictCost(byId('leased-wrap-strict'), withLogdriver) },
   };
   process.stdout.write(`${formatReport(report)}\n`);
   writeJsonReport(opts.outputFile, report);
@@ -187,12 +206,22 @@ async function run(opts: BenchOptions): Promise<boolean> {
   return results.every((r) => r.ok) && (memory.skipped || (memory.demo.probeOk && memory.large.probeOk));
 }
 
+/** Strict audit mode's cost: its leased-wrap rate against best effort, both with the logdriver on the same core. */
+function strictCost(strict: ScenarioResult | undefined, bestEffort: ScenarioResult | undefined): BenchReport['logdriver']['strictCost'] {
+  if (strict === undefined || bestEffort === undefined) return undefined;
+  return {
+    strict: strict.requestsPerSecond, bestEffort: bestEffort.requestsPerSecond, ratio: strict.requestsPerSecond / bestEffort.requestsPerSecond,
+    p50Ms: [bestEffort.latencyP50Ms, strict.latencyP50Ms], p99Ms: [bestEffort.latencyP99Ms, strict.latencyP99Ms],
+  };
+}
+
 /** The longest a whole run may take before everything is stopped. */
 function budgetMs(opts: BenchOptions): number {
   const perScenario = opts.warmupSeconds + opts.durationSeconds + 45;
   const memory = opts.skipMemory ? 0 : 2 * (opts.readyTimeoutSeconds + opts.settleSeconds) + 600;
   const cloud = opts.skipCloud ? 0 : 12 * perScenario + 60;
-  return (7 * perScenario + cloud + memory + 120) * 1000;
+  const logdriver = opts.skipLogdriverThroughput ? 0 : 300;
+  return (9 * perScenario + cloud + memory + logdriver + 120) * 1000;
 }
 
 let finishing = false;

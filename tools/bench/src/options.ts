@@ -34,6 +34,10 @@ export interface BenchOptions {
   pinCpus: boolean | 'auto';
   /** BENCH_LOAD_GENERATOR=autocannon forces the fallback even when wrk exists. */
   forceAutocannon: boolean;
+  /** BENCH_SKIP_LOGDRIVER_THROUGHPUT=1 skips the logdriver's own accept/deliver runs. */
+  skipLogdriverThroughput: boolean;
+  /** Events per logdriver throughput run (BENCH_LOGDRIVER_EVENTS, a multiple of 1000). */
+  logdriverEvents: number;
   /** BENCH_SKIP_CLOUD=1 skips the cloud KMS scenarios (loopback fakes of AWS, GCP, Azure). */
   skipCloud: boolean;
   /** Latency each cloud fake adds to every KMS request, ms (BENCH_CLOUD_LATENCY_MS). */
@@ -79,6 +83,8 @@ export function readOptions(vars: NodeJS.ProcessEnv): BenchOptions {
     pinCpus: vars['BENCH_PIN'] === undefined || vars['BENCH_PIN'] === '' ? 'auto' : flagVar(vars, 'BENCH_PIN'),
     forceAutocannon: generator === 'autocannon',
     skipCloud: flagVar(vars, 'BENCH_SKIP_CLOUD'),
+    skipLogdriverThroughput: flagVar(vars, 'BENCH_SKIP_LOGDRIVER_THROUGHPUT'),
+    logdriverEvents: intVar(vars, 'BENCH_LOGDRIVER_EVENTS', 100_000, 1000, 10_000_000, problems),
     cloudLatencyMs: intVar(vars, 'BENCH_CLOUD_LATENCY_MS', 20, 1, 10_000, problems),
     cloudConnections: intVar(vars, 'BENCH_CLOUD_CONNECTIONS', 200, 1, 10000, problems),
     outputFile: path.resolve(ROOT, vars['BENCH_OUTPUT'] ?? path.join('var', 'bench', 'latest.json')),

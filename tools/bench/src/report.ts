@@ -6,6 +6,7 @@ import type { Target } from './scenarios';
 import { fmt, table } from './text-table';
 import type { TargetCheck } from './targets';
 import { CloudReport, formatCloudReport } from './cloud-report';
+import type { ThroughputRun } from './logdriver-throughput';
 
 export { targetCheck } from './targets';
 export type { TargetCheck } from './targets';
@@ -55,6 +56,12 @@ export interface BenchReport {
   eventsCost: { withEvents: number; withoutEvents: number; costFraction: number } | undefined;
   memory: MemoryReport;
   cloud: CloudReport;
+  logdriver: {
+    /** Events/s the logdriver delivered during each (f) row with it, by scenario id. */
+    deliveredPerSecondDuring: Record<string, number>;
+    throughput: ThroughputRun[];
+    strictCost: { strict: number; bestEffort: number; ratio: number; p50Ms: [number, number]; p99Ms: [number, number] } | undefined;
+  };
 }
 
 /** The human-readable report. */
@@ -102,6 +109,21 @@ export function formatReport(r: BenchReport): string {
     out.push(
       `events: leased wrap ${fmt(e.withEvents)} req/s with events (stdout to /dev/null) vs ${fmt(e.withoutEvents)} with ` +
         `TSP_EVENT_OUTPUT=none: ${verdict}`,
+    );
+  }
+  const ld = r.logdriver;
+  for (const [id, n] of Object.entries(ld.deliveredPerSecondDuring)) out.push(`logdriver: delivered ${fmt(n)} events/s to the file sink during ${id}`);
+  if (ld.strictCost !== undefined) {
+    const c = ld.strictCost;
+    out.push(
+      `strict audit mode: ${fmt(c.strict)} req/s vs ${fmt(c.bestEffort)} best effort (x${fmt(c.ratio, 2)}); ` +
+        `p50 ${fmt(c.p50Ms[0], 2)} -> ${fmt(c.p50Ms[1], 2)} ms, p99 ${fmt(c.p99Ms[0], 2)} -> ${fmt(c.p99Ms[1], 2)} ms`,
+    );
+  }
+  for (const t of ld.throughput) {
+    out.push(
+      `logdriver alone (${fmt(t.events)} events, ${t.tenants} tenants, 1000-event batches, 2 connections): accepted ${fmt(t.acceptedPerSecond)} events/s, ` +
+        `delivered to ${t.sink} ${fmt(t.deliveredPerSecond)} events/s`,
     );
   }
   out.push('');

@@ -1,7 +1,7 @@
 import { isRecord } from './proxy-launcher';
 
 /** Which server a scenario drives. */
-export type Target = 'baseline' | 'proxy' | 'proxy-no-events' | 'proxy-logdriver' | 'proxy-cloud';
+export type Target = 'baseline' | 'proxy' | 'proxy-no-events' | 'proxy-logdriver' | 'proxy-logdriver-apart' | 'proxy-logdriver-strict' | 'proxy-cloud';
 
 export interface Scenario {
   id: string;
@@ -131,6 +131,8 @@ export function proxyScenarios(leasedKey: WrappedKey): Scenario[] {
       check: checkBatch,
     },
     { id: 'leased-wrap-no-events', label: '(f) leased wrap, TSP_EVENT_OUTPUT=none', target: 'proxy-no-events', path: WRAP_PATH, tenantId: LEASED_TENANT, body: requestBody(LEASED_TENANT), docsPerRequest: 1, check: checkWrap },
-    { id: 'leased-wrap-logdriver', label: "(f') leased wrap, events to the logdriver (file sink)", target: 'proxy-logdriver', path: WRAP_PATH, tenantId: LEASED_TENANT, body: requestBody(LEASED_TENANT), docsPerRequest: 1, check: checkWrap },
+    { id: 'leased-wrap-logdriver', label: "(f') leased wrap, events to the logdriver (file sink), same core", target: 'proxy-logdriver', path: WRAP_PATH, tenantId: LEASED_TENANT, body: requestBody(LEASED_TENANT), docsPerRequest: 1, check: checkWrap },
+    { id: 'leased-wrap-logdriver-apart', label: "(f*) as (f'), logdriver on the load generator's core", target: 'proxy-logdriver-apart', path: WRAP_PATH, tenantId: LEASED_TENANT, body: requestBody(LEASED_TENANT), docsPerRequest: 1, check: checkWrap },
+    { id: 'leased-wrap-strict', label: "(f'') as (f'), TSP_AUDIT_MODE=strict", target: 'proxy-logdriver-strict', path: WRAP_PATH, tenantId: LEASED_TENANT, body: requestBody(LEASED_TENANT), docsPerRequest: 1, check: checkWrap },
   ];
 }
