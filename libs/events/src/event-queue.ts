@@ -58,7 +58,7 @@ export class EventQueue {
   start(): void {
     if (this.timer !== undefined) return;
     this.timer = setInterval(() => {
-      if (Date.now() >= this.retryAt) void this.drain();
+      if (Date.now() >= this.retryAt) void this.drain(false);
     }, this.opts.flushIntervalMs);
     this.timer.unref();
   }
@@ -79,7 +79,7 @@ export class EventQueue {
       return false;
     }
     this.buf.push(e);
-    if (this.buf.length >= this.opts.maxBatch && !this.draining && Date.now() >= this.retryAt) setImmediate(() => void this.drain());
+    if (this.buf.length >= this.opts.maxBatch && !this.draining && Date.now() >= this.retryAt) setImmediate(() => void this.drain(false));
     return true;
   }
 
@@ -130,17 +130,21 @@ export class EventQueue {
     }
   }
 
-  /** Hands everything queued to the channel, batch by batch. */
-  drain(): Promise<void> {
+  /**
+   * Hands what is queued to the channel, batch by batch. `all` false (the flush timer and a
+   * full batch use it): after the first batch, best effort sends only full batches, the rest
+   * waits for the next flush, so events travel in large batches.
+   */
+  drain(all = true): Promise<void> {
     if (this.running === undefined) {
-      this.running = this.drainLoop().finally(() => {
+      this.running = this.drainLoop(all).finally(() => {
         this.running = undefined;
       });
     }
     return this.running;
   }
 
-  private async drainLoop(): Promise<void> {
+  private async drainLoop(all: boolean): Promise<void> {
     if (this.draining) return;
     this.draining = true;
     try {
@@ -152,6 +156,10 @@ export class EventQueue {
           this.failures = 0;
           this.retryAt = 0;
           if (this.waiters.size > 0) this.settle(batch);
+          // Best effort: a partial batch waits for the flush timer (or a full batch), so events
+          // travel in large batches (a send per few events would cost more than the events).
+          // Strict waiters and a closing queue go on at once (group commit, final flush).
+          if (!all && this.waiters.size === 0 && this.buf.length < this.opts.maxBatch) break;
         } catch (err) {
           this.opts.onSendError?.(err);
           this.failures++;

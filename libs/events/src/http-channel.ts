@@ -25,6 +25,8 @@ export class HttpEventChannel implements EventChannel {
       httpAgent: new Agent({ keepAlive: true, maxSockets: 4 }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 4 }),
       headers: { 'content-type': 'application/json' },
+      // The body is already JSON text: axios would parse and re-check it otherwise.
+      transformRequest: [(d: unknown) => d],
     });
   }
 

@@ -15,7 +15,7 @@ export interface DatadogSettings {
   hostname?: string;
   /** gzip the payload (Content-Encoding: gzip), as Datadog recommends (default true). */
   compress?: boolean;
-  /** PEM CA certificate(s) to trust for an https url, instead of the system store. */
+  /** PEM CA certificate(s) trusted for an https url in addition to the system roots (private CA). */
   caCertificate?: string;
   /** Per-request timeout, ms (default 30000). */
   timeoutMs?: number;

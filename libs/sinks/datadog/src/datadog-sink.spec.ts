@@ -1,8 +1,10 @@
+import type { Agent } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import type { LoggingSinkConfig } from '@tsp/config-crypto';
 import { generateLoopbackCertificate } from '@tsp/fake-azure-keyvault';
 import { FakeDatadog, startFakeDatadog } from '@tsp/fake-datadog';
 import { conformanceEvents, sinkConformance } from '@tsp/sink-conformance';
-import type { DeliveryOutcome, Sink, SinkEvent } from '@tsp/sinks-core';
+import { DeliveryOutcome, httpsTrust, Sink, SinkEvent } from '@tsp/sinks-core';
 import { datadogSinkPlugin } from './datadog-sink';
 
 const API_KEY = 'dd-api-key-secret-5e8f1a2b';
@@ -133,18 +135,28 @@ describe('datadog sink against the fake intake', () => {
 });
 
 describe('datadog sink over https with a private CA', () => {
-  it('trusts settings.caCertificate only', async () => {
+  it('trusts settings.caCertificate in addition to the system roots; another CA or none is refused', async () => {
     const tls = generateLoopbackCertificate();
+    const otherCa = generateLoopbackCertificate().cert;
     const fake = await startFakeDatadog({ apiKeys: [API_KEY], tls });
     const trusting = datadogSinkPlugin.create(config(fake.url, { caCertificate: tls.cert }), host);
     const plain = datadogSinkPlugin.create(config(fake.url), host);
+    const wrongCa = datadogSinkPlugin.create(config(fake.url, { caCertificate: otherCa }), host);
     try {
       expect(await trusting.send(conformanceEvents(1), AbortSignal.timeout(10_000))).toEqual({ kind: 'delivered' });
-      expect((await plain.send(conformanceEvents(1), AbortSignal.timeout(10_000))).kind).toBe('retry');
+      for (const refused of [plain, wrongCa]) {
+        const outcome = await refused.send(conformanceEvents(1), AbortSignal.timeout(10_000));
+        expect(outcome).toMatchObject({ kind: 'retry', reason: expect.stringMatching(/^datadog unreachable \(.*(CERT|SELF_SIGNED|VERIFY)/) });
+      }
       expect(fake.received()).toHaveLength(1);
+      // The pool the sink connects with trusts the system roots too, not the private CA alone.
+      const agent = Reflect.get(Reflect.get(trusting, 'transport') as object, 'httpsAgent') as Agent;
+      expect(agent.options.ca).toEqual(httpsTrust(tls.cert));
+      expect(agent.options.ca).toEqual([...rootCertificates, tls.cert]);
     } finally {
       await trusting.close();
       await plain.close();
+      await wrongCa.close();
       await fake.stop();
     }
   });

@@ -1,16 +1,15 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import axios from 'axios';
 import type { LoggingSinkConfig } from '@tsp/config-crypto';
-import { classifyHttpStatus, credentialsOf, DeliveryOutcome, scrubSecrets, settingsOf, Sink, SinkEvent, SinkPlugin, transportFailure } from '@tsp/sinks-core';
+import { classifyHttpStatus, credentialsOf, DeliveryOutcome, HttpTransport, scrubSecrets, settingsOf, Sink, SinkEvent, SinkPlugin, transportFailure } from '@tsp/sinks-core';
 import { DatadogCredentials, DatadogSettings, DEFAULT_SERVICE, DEFAULT_SOURCE, validateDatadogConfig } from './datadog-config';
 import { intakeBody, LogAttributes } from './intake-body';
 
 const gzipAsync = promisify(gzip);
 const SERVICE = 'datadog';
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** Largest answer body read (the intake answers `{}` or a short error list). */
+const MAX_ANSWER_BYTES = 1024 * 1024;
 /** The intake's documented limit of an uncompressed payload. */
 export const DATADOG_MAX_PAYLOAD_BYTES = 5_000_000;
 
@@ -29,7 +28,7 @@ function errorDetail(body: string): string | undefined {
  * `datadog`: one POST <url>/api/v2/logs per batch, DD-API-KEY, JSON array (intake-body.ts),
  * gzip by default. The intake answers for the whole request (202 accepted; 400/413 reject;
  * 401/403 auth retry; 408/429/5xx retry with Retry-After, else X-RateLimit-Reset): there is no
- * item-level result, so never `partial`. One keep-alive agent per sink.
+ * item-level result, so never `partial`. One HttpTransport (keep-alive pools) per sink.
  */
 export class DatadogSink implements Sink {
   readonly type = 'datadog';
@@ -37,8 +36,7 @@ export class DatadogSink implements Sink {
   private readonly endpoint: string;
   private readonly apiKey: string;
   private readonly attrs: LogAttributes;
-  private readonly httpAgent = new HttpAgent({ keepAlive: true });
-  private readonly httpsAgent: HttpsAgent;
+  private readonly transport: HttpTransport;
 
   /** Precondition: `config` passed validateDatadogConfig. */
   constructor(config: LoggingSinkConfig) {
@@ -52,7 +50,7 @@ export class DatadogSink implements Sink {
       ddtags: tags.length > 0 ? tags.join(',') : undefined,
       hostname: this.settings.hostname,
     };
-    this.httpsAgent = new HttpsAgent({ keepAlive: true, ...(this.settings.caCertificate !== undefined ? { ca: this.settings.caCertificate } : {}) });
+    this.transport = new HttpTransport(this.settings.caCertificate, this.settings.timeoutMs ?? DEFAULT_TIMEOUT_MS, { maxAnswerBytes: MAX_ANSWER_BYTES });
   }
 
   async send(batch: readonly SinkEvent[], signal: AbortSignal): Promise<DeliveryOutcome> {
@@ -61,29 +59,15 @@ export class DatadogSink implements Sink {
     const compress = this.settings.compress ?? true;
     const body = compress ? await gzipAsync(text) : text;
     try {
-      const res = await axios.request<string>({
-        url: this.endpoint,
-        method: 'POST',
-        data: body,
-        headers: {
-          'Content-Type': 'application/json',
-          Accept: 'application/json',
-          'DD-API-KEY': this.apiKey,
-          ...(compress ? { 'Content-Encoding': 'gzip' } : {}),
-        },
-        httpAgent: this.httpAgent,
-        httpsAgent: this.httpsAgent,
-        proxy: false,
-        signal,
-        timeout: this.settings.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        maxBodyLength: Infinity,
-        maxContentLength: 1024 * 1024,
-        responseType: 'text',
-        transformResponse: (d: unknown) => d,
-        validateStatus: () => true,
-      });
-      const retryAfter = (res.headers['retry-after'] ?? res.headers['x-ratelimit-reset']) as string | undefined;
-      const outcome = classifyHttpStatus(SERVICE, res.status, retryAfter, errorDetail(typeof res.data === 'string' ? res.data : ''));
+      const headers: Record<string, string> = {
+        'Content-Type': 'application/json',
+        Accept: 'application/json',
+        'DD-API-KEY': this.apiKey,
+        ...(compress ? { 'Content-Encoding': 'gzip' } : {}),
+      };
+      const answer = await this.transport.post(this.endpoint, body, headers, signal);
+      const retryAfter = answer.retryAfter ?? answer.headers['x-ratelimit-reset'];
+      const outcome = classifyHttpStatus(SERVICE, answer.status, retryAfter, errorDetail(answer.body));
       return outcome.kind === 'retry' || outcome.kind === 'reject' ? { ...outcome, reason: scrubSecrets(outcome.reason, [this.apiKey]) } : outcome;
     } catch (err) {
       return transportFailure(SERVICE, err);
@@ -91,8 +75,7 @@ export class DatadogSink implements Sink {
   }
 
   async close(): Promise<void> {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    this.transport.close();
   }
 }
 

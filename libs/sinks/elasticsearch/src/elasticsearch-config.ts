@@ -9,7 +9,7 @@ export interface ElasticsearchSettings {
   index: string;
   /** Ingest pipeline to run on every event (`?pipeline=`). */
   pipeline?: string;
-  /** PEM CA certificate(s) to trust for an https url, instead of the system store. */
+  /** PEM CA certificate(s) trusted for an https url in addition to the system roots (private CA). */
   caCertificate?: string;
   /** Per-request timeout, ms (default 30000). */
   timeoutMs?: number;

@@ -1,8 +1,10 @@
+import type { Agent } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import type { LoggingSinkConfig } from '@tsp/config-crypto';
 import { generateLoopbackCertificate } from '@tsp/fake-azure-keyvault';
 import { FakeElasticsearch, startFakeElasticsearch } from '@tsp/fake-elasticsearch';
 import { conformanceEvents, sinkConformance } from '@tsp/sink-conformance';
-import type { DeliveryOutcome, Sink } from '@tsp/sinks-core';
+import { DeliveryOutcome, httpsTrust, Sink } from '@tsp/sinks-core';
 import { elasticsearchSinkPlugin } from './elasticsearch-sink';
 
 const KEY = { id: 'tsp-logdriver', key: 'es-api-key-secret-0f3b9c' };
@@ -158,20 +160,29 @@ describe('elasticsearch sink against the fake', () => {
 });
 
 describe('elasticsearch sink over https with a private CA', () => {
-  it('trusts settings.caCertificate only', async () => {
+  it('trusts settings.caCertificate in addition to the system roots; another CA or none is refused', async () => {
     const tls = generateLoopbackCertificate();
+    const otherCa = generateLoopbackCertificate().cert;
     const fake = await startFakeElasticsearch({ apiKeys: [KEY], tls });
     const trusting = elasticsearchSinkPlugin.create(config(fake.url, { caCertificate: tls.cert }), host);
     const plain = elasticsearchSinkPlugin.create(config(fake.url), host);
+    const wrongCa = elasticsearchSinkPlugin.create(config(fake.url, { caCertificate: otherCa }), host);
     try {
       expect(fake.url.startsWith('https://127.0.0.1:')).toBe(true);
       expect(await trusting.send(conformanceEvents(1), AbortSignal.timeout(10_000))).toEqual({ kind: 'delivered' });
-      const outcome = await plain.send(conformanceEvents(1), AbortSignal.timeout(10_000));
-      expect(outcome).toMatchObject({ kind: 'retry' });
+      for (const refused of [plain, wrongCa]) {
+        const outcome = await refused.send(conformanceEvents(1), AbortSignal.timeout(10_000));
+        expect(outcome).toMatchObject({ kind: 'retry', reason: expect.stringMatching(/^elasticsearch unreachable \(.*(CERT|SELF_SIGNED|VERIFY)/) });
+      }
       expect(fake.documents()).toHaveLength(1);
+      // The pool the sink connects with trusts the system roots too, not the private CA alone.
+      const agent = Reflect.get(Reflect.get(trusting, 'transport') as object, 'httpsAgent') as Agent;
+      expect(agent.options.ca).toEqual(httpsTrust(tls.cert));
+      expect(agent.options.ca).toEqual([...rootCertificates, tls.cert]);
     } finally {
       await trusting.close();
       await plain.close();
+      await wrongCa.close();
       await fake.stop();
     }
   });

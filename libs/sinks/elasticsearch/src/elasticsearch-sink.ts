@@ -1,10 +1,8 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import axios from 'axios';
 import type { LoggingSinkConfig } from '@tsp/config-crypto';
 import {
   credentialsOf,
   DeliveryOutcome,
+  HttpTransport,
   scrubSecrets,
   secretStrings,
   settingsOf,
@@ -18,6 +16,8 @@ import { classifyBulkResponse } from './bulk-response';
 import { authorizationHeader, ElasticsearchCredentials, ElasticsearchSettings, validateElasticsearchConfig } from './elasticsearch-config';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** Largest _bulk answer read: one result per item, error reasons included, for up to 5000 items. */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 function scrubOutcome(o: DeliveryOutcome, secrets: readonly string[]): DeliveryOutcome {
   if (o.kind === 'delivered') return o;
@@ -28,7 +28,7 @@ function scrubOutcome(o: DeliveryOutcome, secrets: readonly string[]): DeliveryO
 /**
  * `elasticsearch`: one POST <url>/_bulk per batch (NDJSON of `create` actions keyed by tspRayId,
  * see bulk-body.ts), classified item by item (bulk-response.ts). Works with Elasticsearch 7/8 and
- * OpenSearch (same _bulk API). One keep-alive agent per sink.
+ * OpenSearch (same _bulk API). One HttpTransport (keep-alive pools) per sink.
  */
 export class ElasticsearchSink implements Sink {
   readonly type = 'elasticsearch';
@@ -36,8 +36,7 @@ export class ElasticsearchSink implements Sink {
   private readonly endpoint: string;
   private readonly authorization: string;
   private readonly secrets: string[];
-  private readonly httpAgent = new HttpAgent({ keepAlive: true });
-  private readonly httpsAgent: HttpsAgent;
+  private readonly transport: HttpTransport;
 
   /** Precondition: `config` passed validateElasticsearchConfig. */
   constructor(config: LoggingSinkConfig) {
@@ -48,38 +47,22 @@ export class ElasticsearchSink implements Sink {
     this.endpoint = `${base}/_bulk${settings.pipeline !== undefined ? `?pipeline=${encodeURIComponent(settings.pipeline)}` : ''}`;
     this.authorization = authorizationHeader(credentials);
     this.secrets = [...secretStrings(credentials), this.authorization.slice(this.authorization.indexOf(' ') + 1)];
-    this.httpsAgent = new HttpsAgent({ keepAlive: true, ...(settings.caCertificate !== undefined ? { ca: settings.caCertificate } : {}) });
+    this.transport = new HttpTransport(settings.caCertificate, settings.timeoutMs ?? DEFAULT_TIMEOUT_MS, { maxAnswerBytes: MAX_ANSWER_BYTES });
   }
 
   async send(batch: readonly SinkEvent[], signal: AbortSignal): Promise<DeliveryOutcome> {
     const body = Buffer.from(bulkBody(batch, this.settings.index), 'utf8');
     try {
-      const res = await axios.request<string>({
-        url: this.endpoint,
-        method: 'POST',
-        data: body,
-        headers: { 'Content-Type': 'application/x-ndjson', Accept: 'application/json', Authorization: this.authorization },
-        httpAgent: this.httpAgent,
-        httpsAgent: this.httpsAgent,
-        proxy: false,
-        signal,
-        timeout: this.settings.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        maxBodyLength: Infinity,
-        maxContentLength: 64 * 1024 * 1024,
-        responseType: 'text',
-        transformResponse: (d: unknown) => d,
-        validateStatus: () => true,
-      });
-      const retryAfter = res.headers['retry-after'] as string | undefined;
-      return scrubOutcome(classifyBulkResponse(res.status, retryAfter, typeof res.data === 'string' ? res.data : '', batch.length), this.secrets);
+      const headers = { 'Content-Type': 'application/x-ndjson', Accept: 'application/json', Authorization: this.authorization };
+      const answer = await this.transport.post(this.endpoint, body, headers, signal);
+      return scrubOutcome(classifyBulkResponse(answer.status, answer.retryAfter, answer.body, batch.length), this.secrets);
     } catch (err) {
       return transportFailure('elasticsearch', err);
     }
   }
 
   async close(): Promise<void> {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    this.transport.close();
   }
 }
 

@@ -1,8 +1,12 @@
 import { createHash, createHmac } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Agent } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import type { LoggingSinkConfig } from '@tsp/config-crypto';
+import { generateLoopbackCertificate } from '@tsp/fake-azure-keyvault';
 import { conformanceEvents, sinkConformance } from '@tsp/sink-conformance';
+import { httpsTrust } from '@tsp/sinks-core';
 import { FakeWebhookReceiver, startFakeWebhookReceiver } from '@tsp/fake-webhook-receiver';
 import { WebhookSink, webhookSinkPlugin } from './webhook-sink';
 
@@ -244,6 +248,24 @@ describe('webhook sink against the verifying receiver', () => {
     expect(o.kind).toBe('retry');
     expect(o.kind === 'retry' ? o.reason : '').toMatch(/^webhook unreachable \(/);
     await sink.close();
+  });
+
+  it('trusts settings.caCertificate in addition to the system roots; a different CA is refused', async () => {
+    const otherCa = generateLoopbackCertificate().cert;
+    const sink = webhookSinkPlugin.create(configFor(fake, SECRET, { caCertificate: otherCa }), host);
+    const o = await sink.send(conformanceEvents(1), AbortSignal.timeout(5000));
+    expect(o).toMatchObject({ kind: 'retry', reason: expect.stringMatching(/^webhook unreachable \(.*(CERT|SELF_SIGNED|VERIFY)/) });
+    await sink.close();
+    const trusting = webhookSinkPlugin.create(configFor(fake), host);
+    try {
+      expect(await trusting.send(conformanceEvents(1), AbortSignal.timeout(5000))).toEqual({ kind: 'delivered' });
+      // The pool the sink connects with trusts the system roots too, not the private CA alone.
+      const agent = Reflect.get(Reflect.get(trusting, 'transport') as object, 'httpsAgent') as Agent;
+      expect(agent.options.ca).toEqual(httpsTrust(fake.caCertificate));
+      expect(agent.options.ca).toEqual([...rootCertificates, fake.caCertificate]);
+    } finally {
+      await trusting.close();
+    }
   });
 
   it('a dropped connection is a retry; latency within the timeout still delivers', async () => {

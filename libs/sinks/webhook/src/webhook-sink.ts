@@ -1,9 +1,5 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import { rootCertificates } from 'node:tls';
-import axios, { AxiosInstance } from 'axios';
 import type { LoggingSinkConfig } from '@tsp/config-crypto';
-import { credentialsOf, DeliveryOutcome, secretStrings, settingsOf, Sink, SinkEvent, SinkPlugin, transportFailure } from '@tsp/sinks-core';
+import { credentialsOf, DeliveryOutcome, HttpTransport, secretStrings, settingsOf, Sink, SinkEvent, SinkPlugin, transportFailure } from '@tsp/sinks-core';
 import { DEFAULT_WEBHOOK_TIMEOUT_MS, WebhookCredentials, webhookConfigProblems, WebhookSettings } from './webhook-config';
 import { classifyWebhookAnswer } from './webhook-response';
 import { DELIVERY_ID_HEADER, deliveryIdOf, SIGNATURE_HEADER, webhookBody, webhookSignature } from './webhook-signature';
@@ -13,13 +9,13 @@ const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
 /**
  * `webhook`: each batch is one signed POST of `{"events":[...]}` to the tenant's receiver
- * (docs/sinks/webhook.md). One keep-alive agent per sink; redirects are not followed (the signed
- * body must not go to another host); the answer is classified by classifyWebhookAnswer.
+ * (docs/sinks/webhook.md). One HttpTransport (keep-alive pools, caCertificate trusted in addition
+ * to the system roots, no proxy from the environment) per sink; redirects are not followed (the
+ * signed body must not go to another host); the answer is classified by classifyWebhookAnswer.
  */
 export class WebhookSink implements Sink {
   readonly type = 'webhook';
-  private readonly http: AxiosInstance;
-  private readonly agent: HttpAgent | HttpsAgent;
+  private readonly transport: HttpTransport;
   private readonly secrets: string[];
 
   /** `settings` and `credentials` must have passed webhookConfigProblems. */
@@ -29,25 +25,9 @@ export class WebhookSink implements Sink {
     private readonly now: () => number = Date.now,
   ) {
     this.secrets = secretStrings(credentials);
-    const insecure = new URL(settings.url).protocol === 'http:';
-    this.agent = insecure
-      ? new HttpAgent({ keepAlive: true, maxSockets: 8 })
-      : new HttpsAgent({
-          keepAlive: true,
-          maxSockets: 8,
-          // A private CA is trusted in addition to (not instead of) the system roots.
-          ...(settings.caCertificate === undefined ? {} : { ca: [...rootCertificates, settings.caCertificate] }),
-        });
-    this.http = axios.create({
-      ...(insecure ? { httpAgent: this.agent } : { httpsAgent: this.agent }),
-      proxy: false,
-      maxRedirects: 0,
-      timeout: settings.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS,
-      validateStatus: () => true,
-      responseType: 'text',
-      transformResponse: (d: unknown) => d,
-      maxContentLength: MAX_ANSWER_BYTES,
-      maxBodyLength: Infinity,
+    this.transport = new HttpTransport(settings.caCertificate, settings.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS, {
+      maxAnswerBytes: MAX_ANSWER_BYTES,
+      maxSockets: 8,
     });
   }
 
@@ -61,17 +41,15 @@ export class WebhookSink implements Sink {
       [SIGNATURE_HEADER]: webhookSignature(this.credentials.secret, body, Math.floor(this.now() / 1000)),
     };
     try {
-      const res = await this.http.post<string>(this.settings.url, body, { headers, signal });
-      const text = typeof res.data === 'string' ? res.data : '';
-      const retryAfter = res.headers['retry-after'] as string | undefined;
-      return classifyWebhookAnswer(res.status, text, retryAfter, batch.length, this.secrets);
+      const answer = await this.transport.post(this.settings.url, body, headers, signal);
+      return classifyWebhookAnswer(answer.status, answer.body, answer.retryAfter, batch.length, this.secrets);
     } catch (e) {
       return transportFailure('webhook', e);
     }
   }
 
   async close(): Promise<void> {
-    this.agent.destroy();
+    this.transport.close();
   }
 }
 
