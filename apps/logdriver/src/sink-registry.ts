@@ -7,6 +7,7 @@ import { googleCloudLoggingSinkPlugin } from '@tsp/sink-google-cloud-logging';
 import { splunkHecSinkPlugin } from '@tsp/sink-splunk-hec';
 import { stdoutSinkPlugin } from '@tsp/sink-stdout';
 import { sumoLogicSinkPlugin } from '@tsp/sink-sumo-logic';
+import { syslogSinkPlugin } from '@tsp/sink-syslog';
 import { webhookSinkPlugin } from '@tsp/sink-webhook';
 import type { SinkPlugin } from '@tsp/sinks-core';
 
@@ -22,4 +23,5 @@ export const SINK_PLUGINS: readonly SinkPlugin[] = [
   sumoLogicSinkPlugin,
   elasticsearchSinkPlugin,
   datadogSinkPlugin,
+  syslogSinkPlugin,
 ];

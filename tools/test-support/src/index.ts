@@ -5,3 +5,5 @@ export * from './tsp-errors';
 export * from './cloud-fakes';
 export * from './intake-stand-in';
 export * from './child-process';
+export * from './rsyslog';
+export * from './gated-intake';

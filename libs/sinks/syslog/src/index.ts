@@ -1,0 +1,4 @@
+export * from './syslog-config';
+export * from './syslog-message';
+export * from './syslog-connection';
+export * from './syslog-sink';
