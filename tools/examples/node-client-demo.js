@@ -77,7 +77,7 @@ async function main() {
   }
 
   await client.logSecurityEvent(UserEvent.LOGIN, new EventMetadata('demo-tenant-1', 'user-1', 'PII'));
-  check(true, 'security event USER_LOGIN logged (see the proxy output)');
+  check(true, 'security event USER_LOGIN logged (it appears in var/events/demo-tenant-1.ndjson within about 2 s)');
 
   try {
     await client.encryptDocument(doc, meta('demo-tenant-combo'));
