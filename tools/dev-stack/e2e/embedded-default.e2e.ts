@@ -77,7 +77,12 @@ test("the demo's events reach each tenant's file through the logdriver", async (
   const file = (t: string): string => path.join(dir, 'events', `${t}.ndjson`);
   const events = (t: string): string[] =>
     existsSync(file(t)) ? readFileSync(file(t), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { iclFields: { event: string } }).iclFields.event) : [];
-  await waitUntil(() => events('demo-tenant-1').includes('USER_LOGIN') && events('demo-tenant-aws').includes('KMS_WRAP_KEY'), 10000, 'event files');
+  // Each tenant's events are batched on their own (up to 2 s): wait for every file.
+  await waitUntil(
+    () => events('demo-tenant-1').includes('USER_LOGIN') && events('demo-tenant-aws').includes('KMS_WRAP_KEY') && events('demo-tenant-azure').includes('KMS_REKEY_KEY'),
+    10000,
+    'event files',
+  );
   expect(events('demo-tenant-1')).toContain('KMS_WRAP_KEY');
   expect(events('demo-tenant-azure')).toContain('KMS_REKEY_KEY');
 });
