@@ -7,9 +7,9 @@ export const PURGE_BATCH = 500;
 const MAX_INTERVAL_MS = 60_000;
 
 /**
- * Deletes delivered events once they are older than the retention (counted from delivery), in
- * small batches with a turn of the event loop between them. Undelivered events are never
- * deleted. While a delivered event is kept, a re-sent copy of it is recognised as a duplicate.
+ * Deletes events older than the retention (counted from their commit) that every sink of their
+ * tenant has passed, in small batches with a turn of the event loop between them. Undelivered
+ * events are never deleted. While an event is kept, a re-sent copy is recognised as a duplicate.
  */
 export class RetentionPurger {
   private timer: NodeJS.Timeout | undefined;

@@ -111,10 +111,10 @@ interface Row {
 /**
  * The disk spool: every accepted event is committed here (WAL, synchronous = FULL, so an
  * acknowledged batch survives a crash or power loss) before the intake answers, and stays until
- * the delivery loop marked it delivered and the retention has passed.
+ * every current sink of its tenant passed it (each sink's cursor) and the retention has passed.
  *
  * better-sqlite3 is synchronous: each method runs to completion on the event loop, so the intake
- * and the delivery loop never interleave inside one transaction.
+ * and the delivery pipelines never interleave inside one transaction.
  */
 export class Spool {
   /** Random id of this spool (see migration 2). */
