@@ -56,7 +56,7 @@ export const SETTINGS: readonly Setting<keyof LogdriverConfig>[] = [
   { key: 'retryMaxMs', env: 'TSP_LOGDRIVER_RETRY_MAX_MS', type: 'integer', default: 300000, min: 1, max: 86400000, doc: 'Cap of the retry backoff, ms (a Retry-After may ask for more, up to 10 minutes)' },
   { key: 'sendTimeoutMs', env: 'TSP_LOGDRIVER_SEND_TIMEOUT_MS', type: 'integer', default: 30000, min: 100, max: 600000, doc: 'Deadline of one delivery to a sink, ms (then it is retried)' },
   { key: 'tenantQuotaBytes', env: 'TSP_LOGDRIVER_TENANT_QUOTA_BYTES', type: 'integer', default: 1073741824, min: 1024, max: 1099511627776, doc: 'Most bytes of undelivered events one tenant may hold in the spool; above it new events of that tenant are refused and counted as dropped' },
-  { key: 'retentionSeconds', env: 'TSP_LOGDRIVER_RETENTION_SECONDS', type: 'integer', default: 3600, min: 1, max: 31536000, doc: 'Seconds a delivered event stays in the spool (duplicate detection) before deletion' },
+  { key: 'retentionSeconds', env: 'TSP_LOGDRIVER_RETENTION_SECONDS', type: 'integer', default: 3600, min: 1, max: 31536000, doc: 'Seconds an event is kept in the spool from its commit (and until every sink of its tenant passed it), for duplicate detection' },
   { key: 'maxBodyBytes', env: 'TSP_LOGDRIVER_MAX_BODY_BYTES', type: 'integer', default: 8388608, min: 1024, max: 268435456, doc: 'Largest intake request body (413 above)' },
   { key: 'logLevel', env: 'TSP_LOGDRIVER_LOG_LEVEL', type: 'string', default: 'info', enum: ['error', 'warn', 'info', 'debug'], doc: 'Log level (logs go to stderr)' },
   { key: 'shutdownTimeoutMs', env: 'TSP_LOGDRIVER_SHUTDOWN_TIMEOUT_MS', type: 'integer', default: 15000, min: 100, max: 600000, doc: 'Longest graceful shutdown before the process exits with 1' },
