@@ -1,4 +1,4 @@
-import { environmentWithServiceAccountFile, runService } from '@tsp/app-support';
+import { environmentWithServiceAccountFile, isolateCloudSdkEnvironment, runService } from '@tsp/app-support';
 import { createLogger } from '@tsp/observability';
 import { parseLogdriverConfig } from './logdriver-config';
 import { createLogdriverRuntime } from './logdriver-runtime';
@@ -8,13 +8,10 @@ import { createLogdriverRuntime } from './logdriver-runtime';
  * message when anything is wrong; exits 0 after a graceful SIGTERM/SIGINT.
  */
 async function main(): Promise<void> {
-  // Sinks get explicit credentials from tenant configs: Google libraries must never probe the
-  // metadata server, and AWS endpoints come from tenant configs only.
-  process.env['METADATA_SERVER_DETECTION'] ??= 'none';
-  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
-  for (const k of Object.keys(process.env)) if (k === 'AWS_ENDPOINT_URL' || k.startsWith('AWS_ENDPOINT_URL_')) delete process.env[k];
+  const ignoredAwsEndpoints = isolateCloudSdkEnvironment(process.env);
   const config = parseLogdriverConfig(environmentWithServiceAccountFile(process.env));
   const logger = createLogger({ level: config.logLevel, service: 'tsp-logdriver' });
+  if (ignoredAwsEndpoints.length > 0) logger.warn('AWS endpoint variables ignored: endpoints come from tenant configs', { variables: ignoredAwsEndpoints });
   const runtime = createLogdriverRuntime(config, logger);
 
   await runService({
