@@ -59,4 +59,4 @@ test('10,000 leased wraps, the first 200 concurrent, make exactly one KMS call',
   expect(await kmsCalls(b, 'unwrap')).toBe(1);
   const cache = await (await fetch(`${b.healthUrl}/metrics`)).text();
   expect(cache).toMatch(/tsp_leased_key_cache_total\{result="miss"\} 1$/m);
-});
+}, 120_000);
