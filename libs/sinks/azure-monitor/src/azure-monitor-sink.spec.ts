@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { conformanceEvents, sinkConformance } from '@tsp/sink-conformance';
+import { closedAfterEach, conformanceEvents, sinkConformance } from '@tsp/sink-conformance';
 import type { LoggingSinkConfig } from '@tsp/config-crypto';
 import type { Sink, SinkEvent } from '@tsp/sinks-core';
 import { deliveredEventLine, SecurityEventRecord } from '@tsp/events';
@@ -81,22 +81,15 @@ function bigEvent(size: number): SinkEvent {
 
 describe('azure-monitor sink against the fake', () => {
   let fake: FakeAzureMonitor;
-  let sinks: Sink[] = [];
-  const sinkOf = (config: LoggingSinkConfig): Sink => {
-    const s = azureMonitorSinkPlugin.create(config, host);
-    sinks.push(s);
-    return s;
-  };
+  const sinkOf = closedAfterEach((config: LoggingSinkConfig) => azureMonitorSinkPlugin.create(config, host));
   const send = (s: Sink, events: readonly SinkEvent[]) => s.send(events, AbortSignal.timeout(15_000));
 
   beforeAll(async () => {
     fake = await startFakeAzureMonitor();
   });
-  afterEach(async () => {
+  afterEach(() => {
     fake.clearFaults();
     fake.reset();
-    await Promise.all(sinks.map((s) => s.close()));
-    sinks = [];
   });
   afterAll(async () => {
     await fake.close();

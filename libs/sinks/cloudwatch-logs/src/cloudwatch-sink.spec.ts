@@ -1,7 +1,7 @@
 import { deliveredEventLine } from '@tsp/events';
 import type { LoggingSinkConfig } from '@tsp/config-crypto';
 import type { SinkEvent } from '@tsp/sinks-core';
-import { conformanceEvents, sinkConformance } from '@tsp/sink-conformance';
+import { configProblems, conformanceEvents, sinkConformance } from '@tsp/sink-conformance';
 import { FakeCloudWatchLogs, startFakeCloudWatchLogs } from '@tsp/fake-cloudwatch-logs';
 import { cloudWatchLogsSinkPlugin } from './cloudwatch-sink';
 
@@ -71,8 +71,9 @@ sinkConformance({
 });
 
 describe('cloudwatch-logs sink config', () => {
+  const problems = configProblems(cloudWatchLogsSinkPlugin, 'c');
   const validate = (settings: Record<string, unknown>, credentials: Record<string, unknown> = { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET }): string[] =>
-    cloudWatchLogsSinkPlugin.validate({ id: 'c', type: 'cloudwatch-logs', settings, credentials }, { eventsDir: undefined });
+    problems(settings, credentials);
   const good = { region: 'eu-west-1', logGroupName: GROUP, logStreamName: STREAM };
 
   it('accepts a minimal config and an endpoint override', () => {
@@ -81,7 +82,7 @@ describe('cloudwatch-logs sink config', () => {
   });
 
   it('names missing and malformed fields without their values', () => {
-    const missing = cloudWatchLogsSinkPlugin.validate({ id: 'c', type: 'cloudwatch-logs', settings: {}, credentials: {} }, { eventsDir: undefined });
+    const missing = problems({}, {});
     for (const f of ['region', 'logGroupName', 'logStreamName', 'accessKeyId', 'secretAccessKey']) expect(missing.some((p) => p.includes(`${f} is required`))).toBe(true);
     expect(validate({ ...good, logStreamName: 'a:b' }).join()).toContain('logStreamName');
     expect(validate({ ...good, logGroupName: 'bad group!' }).join()).toContain('logGroupName');

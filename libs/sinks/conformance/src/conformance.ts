@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { deliveredEventLine, SecurityEventRecord } from '@tsp/events';
-import type { DeliveryOutcome, Sink, SinkEvent } from '@tsp/sinks-core';
+import type { Sink, SinkEvent } from '@tsp/sinks-core';
+import { expectNoSecret } from './expect-no-secret';
+import { closedAfterEach } from './sink-fixtures';
 
 /**
  * The one conformance suite every sink passes (docs/logging-sinks.md). Each sink's spec calls
@@ -95,11 +97,6 @@ function rayIds(received: readonly Record<string, unknown>[]): string[] {
   return received.map((r) => String((r['iclFields'] as Record<string, unknown> | undefined)?.['tspRayId']));
 }
 
-function expectNoSecret(outcome: DeliveryOutcome, secrets: readonly string[]): void {
-  const text = JSON.stringify(outcome);
-  for (const s of secrets) if (s.length >= 4) expect(text.includes(s)).toBe(false);
-}
-
 /** Registers the conformance tests for one sink (call at the top level of a spec file). */
 export function sinkConformance(h: ConformanceHarness): void {
   const settle = h.settleMs ?? 5000;
@@ -110,21 +107,12 @@ export function sinkConformance(h: ConformanceHarness): void {
 
   describe(`${h.name} sink conformance`, () => {
     let backend: ConformanceBackend;
-    let sinks: Sink[] = [];
-    const sinkOf = (opts?: { badCredentials?: boolean }): Sink => {
-      const s = backend.sink(opts);
-      sinks.push(s);
-      return s;
-    };
+    const sinkOf = closedAfterEach((opts?: { badCredentials?: boolean }): Sink => backend.sink(opts));
 
     beforeAll(async () => {
       backend = await h.start();
     });
-    afterEach(async () => {
-      backend.clearFaults();
-      await Promise.all(sinks.map((s) => s.close()));
-      sinks = [];
-    });
+    afterEach(() => backend.clearFaults());
     afterAll(async () => {
       await backend?.stop();
     });

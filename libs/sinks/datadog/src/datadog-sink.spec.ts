@@ -1,10 +1,8 @@
-import type { Agent } from 'node:https';
-import { rootCertificates } from 'node:tls';
 import type { LoggingSinkConfig } from '@tsp/config-crypto';
 import { generateLoopbackCertificate } from '@tsp/fake-azure-keyvault';
 import { FakeDatadog, startFakeDatadog } from '@tsp/fake-datadog';
-import { conformanceEvents, sinkConformance } from '@tsp/sink-conformance';
-import { DeliveryOutcome, httpsTrust, Sink, SinkEvent } from '@tsp/sinks-core';
+import { closedAfterEach, conformanceEvents, expectNoSecret, privateCaConformance, sinkConfigCases, sinkConformance } from '@tsp/sink-conformance';
+import type { SinkEvent } from '@tsp/sinks-core';
 import { datadogSinkPlugin } from './datadog-sink';
 
 const API_KEY = 'dd-api-key-secret-5e8f1a2b';
@@ -13,11 +11,6 @@ const host = { tenantId: 't', sinkId: 'dd', eventsDir: undefined, stdout: proces
 
 function config(url: string, settings: Record<string, unknown> = {}, apiKey = API_KEY): LoggingSinkConfig {
   return { id: 'dd', type: 'datadog', settings: { url, ...settings }, credentials: { apiKey } };
-}
-
-function expectNoSecret(outcome: DeliveryOutcome): void {
-  const text = JSON.stringify(outcome);
-  for (const s of [API_KEY, WRONG_KEY]) expect(text).not.toContain(s);
 }
 
 sinkConformance({
@@ -42,22 +35,13 @@ sinkConformance({
 
 describe('datadog sink against the fake intake', () => {
   let fake: FakeDatadog;
-  let sinks: Sink[] = [];
-  const sinkOf = (c: LoggingSinkConfig): Sink => {
-    const s = datadogSinkPlugin.create(c, host);
-    sinks.push(s);
-    return s;
-  };
+  const sinkOf = closedAfterEach((c: LoggingSinkConfig) => datadogSinkPlugin.create(c, host));
   const signal = (): AbortSignal => AbortSignal.timeout(10_000);
 
   beforeAll(async () => {
     fake = await startFakeDatadog({ apiKeys: [API_KEY] });
   });
-  afterEach(async () => {
-    fake.clearFaults();
-    await Promise.all(sinks.map((s) => s.close()));
-    sinks = [];
-  });
+  afterEach(() => fake.clearFaults());
   afterAll(() => fake.stop());
 
   it('posts a JSON array of log objects, the delivered line as message, with DD-API-KEY (uncompressed when compress is false)', async () => {
@@ -87,7 +71,7 @@ describe('datadog sink against the fake intake', () => {
   it('a wrong API key is an auth retry (403 Forbidden) without the key in the outcome', async () => {
     const outcome = await sinkOf(config(fake.url, {}, WRONG_KEY)).send(conformanceEvents(1), signal());
     expect(outcome).toEqual({ kind: 'retry', auth: true, reason: 'datadog answered 403: Forbidden' });
-    expectNoSecret(outcome);
+    expectNoSecret(outcome, [API_KEY, WRONG_KEY]);
     expect(fake.requests().at(-1)?.apiKey).toBe('invalid');
   });
 
@@ -134,56 +118,44 @@ describe('datadog sink against the fake intake', () => {
   });
 });
 
-describe('datadog sink over https with a private CA', () => {
-  it('trusts settings.caCertificate in addition to the system roots; another CA or none is refused', async () => {
-    const tls = generateLoopbackCertificate();
-    const otherCa = generateLoopbackCertificate().cert;
+privateCaConformance({
+  name: 'datadog',
+  secrets: [API_KEY],
+  certificate: generateLoopbackCertificate,
+  async start(tls) {
     const fake = await startFakeDatadog({ apiKeys: [API_KEY], tls });
-    const trusting = datadogSinkPlugin.create(config(fake.url, { caCertificate: tls.cert }), host);
-    const plain = datadogSinkPlugin.create(config(fake.url), host);
-    const wrongCa = datadogSinkPlugin.create(config(fake.url, { caCertificate: otherCa }), host);
-    try {
-      expect(await trusting.send(conformanceEvents(1), AbortSignal.timeout(10_000))).toEqual({ kind: 'delivered' });
-      for (const refused of [plain, wrongCa]) {
-        const outcome = await refused.send(conformanceEvents(1), AbortSignal.timeout(10_000));
-        expect(outcome).toMatchObject({ kind: 'retry', reason: expect.stringMatching(/^datadog unreachable \(.*(CERT|SELF_SIGNED|VERIFY)/) });
-      }
-      expect(fake.received()).toHaveLength(1);
-      // The pool the sink connects with trusts the system roots too, not the private CA alone.
-      const agent = Reflect.get(Reflect.get(trusting, 'transport') as object, 'httpsAgent') as Agent;
-      expect(agent.options.ca).toEqual(httpsTrust(tls.cert));
-      expect(agent.options.ca).toEqual([...rootCertificates, tls.cert]);
-    } finally {
-      await trusting.close();
-      await plain.close();
-      await wrongCa.close();
-      await fake.stop();
-    }
-  });
+    return { sink: (settings) => datadogSinkPlugin.create(config(fake.url, settings), host), storedCount: () => fake.received().length, stop: () => fake.stop() };
+  },
 });
 
 describe('datadog sink config', () => {
-  const v = (settings: Record<string, unknown> | undefined, credentials: Record<string, unknown> | undefined): string[] =>
-    datadogSinkPlugin.validate({ id: 'd', type: 'datadog', ...(settings ? { settings } : {}), ...(credentials ? { credentials } : {}) }, { eventsDir: undefined });
-
-  it('accepts a full config', () => {
-    expect(
-      v({ url: 'https://http-intake.logs.datadoghq.eu', service: 'tsp', source: 'ironcore', tags: ['env:prod'], hostname: 'h-1', compress: false, timeoutMs: 5000 }, { apiKey: 'k' }),
-    ).toEqual([]);
-  });
-
-  it('names missing and malformed fields, never a value', () => {
-    const problems = v({}, {});
-    expect(problems.some((p) => /^logging\.sinks\[d\]\.(settings\.)?url is required$/.test(p))).toBe(true);
-    expect(problems.some((p) => /^logging\.sinks\[d\]\.(credentials\.)?apiKey is required$/.test(p))).toBe(true);
-    const bad = v({ url: 'intake.example', tags: ['has space', 'a,b'], compress: 'yes', colour: 1 }, { apiKey: 'k-secret-value', extra: 'x-secret-value' });
-    expect(bad.some((p) => /\burl must match/.test(p))).toBe(true);
-    expect(bad.some((p) => /\btags\.0 must match/.test(p))).toBe(true);
-    expect(bad.some((p) => /\bcompress must be boolean/.test(p))).toBe(true);
-    expect(bad).toContain("logging.sinks[d].settings has unknown property 'colour'");
-    expect(bad).toContain("logging.sinks[d].credentials has unknown property 'extra'");
-    expect(JSON.stringify(bad)).not.toContain('secret-value');
-  });
+  sinkConfigCases(datadogSinkPlugin, 'd', [
+    {
+      name: 'accepts a full config',
+      settings: { url: 'https://http-intake.logs.datadoghq.eu', service: 'tsp', source: 'ironcore', tags: ['env:prod'], hostname: 'h-1', compress: false, timeoutMs: 5000 },
+      credentials: { apiKey: 'k' },
+      problems: [],
+    },
+    {
+      name: 'names missing fields',
+      settings: {},
+      credentials: {},
+      includes: [/^logging\.sinks\[d\]\.(settings\.)?url is required$/, /^logging\.sinks\[d\]\.(credentials\.)?apiKey is required$/],
+    },
+    {
+      name: 'names malformed fields, never a value',
+      settings: { url: 'intake.example', tags: ['has space', 'a,b'], compress: 'yes', colour: 1 },
+      credentials: { apiKey: 'k-secret-value', extra: 'x-secret-value' },
+      includes: [
+        /\burl must match/,
+        /\btags\.0 must match/,
+        /\bcompress must be boolean/,
+        "logging.sinks[d].settings has unknown property 'colour'",
+        "logging.sinks[d].credentials has unknown property 'extra'",
+      ],
+      neverEchoes: ['secret-value'],
+    },
+  ]);
 
   it('declares its type and the intake limits', () => {
     expect(datadogSinkPlugin.type).toBe('datadog');

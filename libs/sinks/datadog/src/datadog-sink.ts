@@ -1,11 +1,8 @@
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 import type { LoggingSinkConfig } from '@tsp/config-crypto';
-import { classifyHttpStatus, credentialsOf, DeliveryOutcome, HttpTransport, scrubSecrets, settingsOf, Sink, SinkEvent, SinkPlugin, transportFailure } from '@tsp/sinks-core';
+import { classifyHttpStatus, credentialsOf, DeliveryOutcome, encodeBody, HttpSink, HttpTransport, settingsOf, SinkEvent, SinkPlugin } from '@tsp/sinks-core';
 import { DatadogCredentials, DatadogSettings, DEFAULT_SERVICE, DEFAULT_SOURCE, validateDatadogConfig } from './datadog-config';
 import { intakeBody, LogAttributes } from './intake-body';
 
-const gzipAsync = promisify(gzip);
 const SERVICE = 'datadog';
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** Largest answer body read (the intake answers `{}` or a short error list). */
@@ -30,18 +27,20 @@ function errorDetail(body: string): string | undefined {
  * 401/403 auth retry; 408/429/5xx retry with Retry-After, else X-RateLimit-Reset): there is no
  * item-level result, so never `partial`. One HttpTransport (keep-alive pools) per sink.
  */
-export class DatadogSink implements Sink {
+export class DatadogSink extends HttpSink {
   readonly type = 'datadog';
   private readonly settings: DatadogSettings;
   private readonly endpoint: string;
   private readonly apiKey: string;
   private readonly attrs: LogAttributes;
-  private readonly transport: HttpTransport;
 
   /** Precondition: `config` passed validateDatadogConfig. */
   constructor(config: LoggingSinkConfig) {
-    this.settings = settingsOf<DatadogSettings>(config);
-    this.apiKey = credentialsOf<DatadogCredentials>(config).apiKey;
+    const settings = settingsOf<DatadogSettings>(config);
+    const apiKey = credentialsOf<DatadogCredentials>(config).apiKey;
+    super(new HttpTransport(settings.caCertificate, settings.timeoutMs ?? DEFAULT_TIMEOUT_MS, { maxAnswerBytes: MAX_ANSWER_BYTES }), [apiKey]);
+    this.settings = settings;
+    this.apiKey = apiKey;
     this.endpoint = `${this.settings.url.replace(/\/+$/, '')}/api/v2/logs`;
     const tags = this.settings.tags ?? [];
     this.attrs = {
@@ -50,32 +49,21 @@ export class DatadogSink implements Sink {
       ddtags: tags.length > 0 ? tags.join(',') : undefined,
       hostname: this.settings.hostname,
     };
-    this.transport = new HttpTransport(this.settings.caCertificate, this.settings.timeoutMs ?? DEFAULT_TIMEOUT_MS, { maxAnswerBytes: MAX_ANSWER_BYTES });
   }
 
   async send(batch: readonly SinkEvent[], signal: AbortSignal): Promise<DeliveryOutcome> {
     const text = Buffer.from(intakeBody(batch, this.attrs), 'utf8');
     if (text.length > DATADOG_MAX_PAYLOAD_BYTES) return { kind: 'reject', reason: 'datadog payload above the 5 MB intake limit' };
     const compress = this.settings.compress ?? true;
-    const body = compress ? await gzipAsync(text) : text;
-    try {
-      const headers: Record<string, string> = {
-        'Content-Type': 'application/json',
-        Accept: 'application/json',
-        'DD-API-KEY': this.apiKey,
-        ...(compress ? { 'Content-Encoding': 'gzip' } : {}),
-      };
-      const answer = await this.transport.post(this.endpoint, body, headers, signal);
-      const retryAfter = answer.retryAfter ?? answer.headers['x-ratelimit-reset'];
-      const outcome = classifyHttpStatus(SERVICE, answer.status, retryAfter, errorDetail(answer.body));
-      return outcome.kind === 'retry' || outcome.kind === 'reject' ? { ...outcome, reason: scrubSecrets(outcome.reason, [this.apiKey]) } : outcome;
-    } catch (err) {
-      return transportFailure(SERVICE, err);
-    }
-  }
-
-  async close(): Promise<void> {
-    this.transport.close();
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json',
+      Accept: 'application/json',
+      'DD-API-KEY': this.apiKey,
+      ...(compress ? { 'Content-Encoding': 'gzip' } : {}),
+    };
+    return this.post(this.endpoint, encodeBody(text, compress), headers, signal, (answer) =>
+      classifyHttpStatus(SERVICE, answer.status, answer.retryAfter ?? answer.headers['x-ratelimit-reset'], errorDetail(answer.body)),
+    );
   }
 }
 

@@ -1,10 +1,7 @@
-import type { Agent } from 'node:https';
-import { rootCertificates } from 'node:tls';
 import type { LoggingSinkConfig } from '@tsp/config-crypto';
 import { generateLoopbackCertificate } from '@tsp/fake-azure-keyvault';
 import { FakeElasticsearch, startFakeElasticsearch } from '@tsp/fake-elasticsearch';
-import { conformanceEvents, sinkConformance } from '@tsp/sink-conformance';
-import { DeliveryOutcome, httpsTrust, Sink } from '@tsp/sinks-core';
+import { closedAfterEach, conformanceEvents, expectNoSecret, privateCaConformance, sinkConfigCases, sinkConformance } from '@tsp/sink-conformance';
 import { elasticsearchSinkPlugin } from './elasticsearch-sink';
 
 const KEY = { id: 'tsp-logdriver', key: 'es-api-key-secret-0f3b9c' };
@@ -23,10 +20,7 @@ function stripTimestamp(source: Record<string, unknown>): Record<string, unknown
   return rest;
 }
 
-function expectNoSecret(outcome: DeliveryOutcome): void {
-  const text = JSON.stringify(outcome);
-  for (const s of [KEY.key, ENCODED, WRONG, USER.password]) expect(text).not.toContain(s);
-}
+const SECRETS = [KEY.key, ENCODED, WRONG, USER.password];
 
 sinkConformance({
   name: 'elasticsearch',
@@ -50,22 +44,13 @@ sinkConformance({
 
 describe('elasticsearch sink against the fake', () => {
   let fake: FakeElasticsearch;
-  let sinks: Sink[] = [];
-  const sinkOf = (c: LoggingSinkConfig): Sink => {
-    const s = elasticsearchSinkPlugin.create(c, host);
-    sinks.push(s);
-    return s;
-  };
+  const sinkOf = closedAfterEach((c: LoggingSinkConfig) => elasticsearchSinkPlugin.create(c, host));
   const signal = (): AbortSignal => AbortSignal.timeout(10_000);
 
   beforeAll(async () => {
     fake = await startFakeElasticsearch({ apiKeys: [KEY], users: [USER], pipelines: ['tsp-enrich'] });
   });
-  afterEach(async () => {
-    fake.clearFaults();
-    await Promise.all(sinks.map((s) => s.close()));
-    sinks = [];
-  });
+  afterEach(() => fake.clearFaults());
   afterAll(() => fake.stop());
 
   it('posts NDJSON create actions keyed by tspRayId, @timestamp first, ending in a newline', async () => {
@@ -104,7 +89,7 @@ describe('elasticsearch sink against the fake', () => {
     expect(fake.requests()[before].principal).toBe(`Basic ${USER.username}`);
     const outcome = await sinkOf(config(fake.url, {}, { username: USER.username, password: `${USER.password}-wrong` })).send(conformanceEvents(1), signal());
     expect(outcome).toEqual({ kind: 'retry', auth: true, reason: 'elasticsearch answered 401: security_exception' });
-    expectNoSecret(outcome);
+    expectNoSecret(outcome, SECRETS);
   });
 
   it('sends the ingest pipeline as ?pipeline=, and an unknown pipeline rejects every item', async () => {
@@ -159,63 +144,50 @@ describe('elasticsearch sink against the fake', () => {
   });
 });
 
-describe('elasticsearch sink over https with a private CA', () => {
-  it('trusts settings.caCertificate in addition to the system roots; another CA or none is refused', async () => {
-    const tls = generateLoopbackCertificate();
-    const otherCa = generateLoopbackCertificate().cert;
+privateCaConformance({
+  name: 'elasticsearch',
+  secrets: SECRETS,
+  certificate: generateLoopbackCertificate,
+  async start(tls) {
     const fake = await startFakeElasticsearch({ apiKeys: [KEY], tls });
-    const trusting = elasticsearchSinkPlugin.create(config(fake.url, { caCertificate: tls.cert }), host);
-    const plain = elasticsearchSinkPlugin.create(config(fake.url), host);
-    const wrongCa = elasticsearchSinkPlugin.create(config(fake.url, { caCertificate: otherCa }), host);
-    try {
-      expect(fake.url.startsWith('https://127.0.0.1:')).toBe(true);
-      expect(await trusting.send(conformanceEvents(1), AbortSignal.timeout(10_000))).toEqual({ kind: 'delivered' });
-      for (const refused of [plain, wrongCa]) {
-        const outcome = await refused.send(conformanceEvents(1), AbortSignal.timeout(10_000));
-        expect(outcome).toMatchObject({ kind: 'retry', reason: expect.stringMatching(/^elasticsearch unreachable \(.*(CERT|SELF_SIGNED|VERIFY)/) });
-      }
-      expect(fake.documents()).toHaveLength(1);
-      // The pool the sink connects with trusts the system roots too, not the private CA alone.
-      const agent = Reflect.get(Reflect.get(trusting, 'transport') as object, 'httpsAgent') as Agent;
-      expect(agent.options.ca).toEqual(httpsTrust(tls.cert));
-      expect(agent.options.ca).toEqual([...rootCertificates, tls.cert]);
-    } finally {
-      await trusting.close();
-      await plain.close();
-      await wrongCa.close();
-      await fake.stop();
-    }
-  });
+    return { sink: (settings) => elasticsearchSinkPlugin.create(config(fake.url, settings), host), storedCount: () => fake.documents().length, stop: () => fake.stop() };
+  },
 });
 
 describe('elasticsearch sink config', () => {
-  const v = (settings: Record<string, unknown> | undefined, credentials: Record<string, unknown> | undefined): string[] =>
-    elasticsearchSinkPlugin.validate({ id: 'e', type: 'elasticsearch', ...(settings ? { settings } : {}), ...(credentials ? { credentials } : {}) }, { eventsDir: undefined });
-
-  it('accepts an API key or a user and password', () => {
-    expect(v({ url: 'https://es.example.internal:9200', index: 'logs-tsp-default' }, { apiKey: 'abc' })).toEqual([]);
-    expect(v({ url: 'http://127.0.0.1:9200/prefix', index: 'tsp', pipeline: 'p', timeoutMs: 5000 }, { username: 'u', password: 'p' })).toEqual([]);
-  });
-
-  it('names missing and malformed settings', () => {
-    const problems = v({}, { apiKey: 'abc' });
-    expect(problems.some((p) => /^logging\.sinks\[e\]\.(settings\.)?url is required$/.test(p))).toBe(true);
-    expect(problems.some((p) => /^logging\.sinks\[e\]\.(settings\.)?index is required$/.test(p))).toBe(true);
-    const bad = v({ url: 'ftp://x', index: 'Upper', colour: 1 }, { apiKey: 'abc' });
-    expect(bad.some((p) => /\burl must match/.test(p))).toBe(true);
-    expect(bad.some((p) => /\bindex must match/.test(p))).toBe(true);
-    expect(bad).toContain("logging.sinks[e].settings has unknown property 'colour'");
-    expect(v({ url: 'https://user:pw@es.internal', index: 'tsp' }, { apiKey: 'abc' }).some((p) => /\burl must match/.test(p))).toBe(true);
-  });
-
-  it('needs exactly one way to authenticate, and never echoes a secret', () => {
-    const s = { url: 'https://es.internal', index: 'tsp' };
-    expect(v(s, undefined)).toEqual(['logging.sinks[e].credentials must hold apiKey, or username and password']);
-    expect(v(s, { apiKey: 'k-secret', username: 'u', password: 'p-secret' })).toEqual(['logging.sinks[e].credentials must hold either apiKey or username and password, not both']);
-    expect(v(s, { username: 'u' })).toEqual(['logging.sinks[e].credentials.password is required with username']);
-    expect(v(s, { password: 'p-secret' })).toEqual(['logging.sinks[e].credentials.username is required with password']);
-    expect(JSON.stringify(v(s, { apiKey: 'k-secret', token: 'tok-secret' }))).not.toContain('secret');
-  });
+  const s = { url: 'https://es.internal', index: 'tsp' };
+  sinkConfigCases(elasticsearchSinkPlugin, 'e', [
+    { name: 'accepts an API key', settings: { url: 'https://es.example.internal:9200', index: 'logs-tsp-default' }, credentials: { apiKey: 'abc' }, problems: [] },
+    {
+      name: 'accepts a user and password',
+      settings: { url: 'http://127.0.0.1:9200/prefix', index: 'tsp', pipeline: 'p', timeoutMs: 5000 },
+      credentials: { username: 'u', password: 'p' },
+      problems: [],
+    },
+    {
+      name: 'names missing settings',
+      settings: {},
+      credentials: { apiKey: 'abc' },
+      includes: [/^logging\.sinks\[e\]\.(settings\.)?url is required$/, /^logging\.sinks\[e\]\.(settings\.)?index is required$/],
+    },
+    {
+      name: 'names malformed settings',
+      settings: { url: 'ftp://x', index: 'Upper', colour: 1 },
+      credentials: { apiKey: 'abc' },
+      includes: [/\burl must match/, /\bindex must match/, "logging.sinks[e].settings has unknown property 'colour'"],
+    },
+    { name: 'refuses a url with embedded credentials', settings: { url: 'https://user:pw@es.internal', index: 'tsp' }, credentials: { apiKey: 'abc' }, includes: [/\burl must match/] },
+    { name: 'needs a way to authenticate', settings: s, problems: ['logging.sinks[e].credentials must hold apiKey, or username and password'] },
+    {
+      name: 'refuses both ways to authenticate, without echoing a secret',
+      settings: s,
+      credentials: { apiKey: 'k-secret', username: 'u', password: 'p-secret' },
+      problems: ['logging.sinks[e].credentials must hold either apiKey or username and password, not both'],
+    },
+    { name: 'needs the password with a username', settings: s, credentials: { username: 'u' }, problems: ['logging.sinks[e].credentials.password is required with username'] },
+    { name: 'needs the username with a password', settings: s, credentials: { password: 'p-secret' }, problems: ['logging.sinks[e].credentials.username is required with password'] },
+    { name: 'never echoes an unknown credential', settings: s, credentials: { apiKey: 'k-secret', token: 'tok-secret' }, includes: [/token/], neverEchoes: ['secret'] },
+  ]);
 
   it('declares its type and limits', () => {
     expect(elasticsearchSinkPlugin.type).toBe('elasticsearch');

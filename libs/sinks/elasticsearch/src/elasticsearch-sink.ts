@@ -1,16 +1,5 @@
 import type { LoggingSinkConfig } from '@tsp/config-crypto';
-import {
-  credentialsOf,
-  DeliveryOutcome,
-  HttpTransport,
-  scrubSecrets,
-  secretStrings,
-  settingsOf,
-  Sink,
-  SinkEvent,
-  SinkPlugin,
-  transportFailure,
-} from '@tsp/sinks-core';
+import { credentialsOf, DeliveryOutcome, HttpSink, HttpTransport, secretStrings, settingsOf, SinkEvent, SinkPlugin } from '@tsp/sinks-core';
 import { bulkBody } from './bulk-body';
 import { classifyBulkResponse } from './bulk-response';
 import { authorizationHeader, ElasticsearchCredentials, ElasticsearchSettings, validateElasticsearchConfig } from './elasticsearch-config';
@@ -19,50 +8,36 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 /** Largest _bulk answer read: one result per item, error reasons included, for up to 5000 items. */
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
-function scrubOutcome(o: DeliveryOutcome, secrets: readonly string[]): DeliveryOutcome {
-  if (o.kind === 'delivered') return o;
-  if (o.kind === 'partial') return { kind: 'partial', failed: o.failed.map((f) => ({ ...f, reason: scrubSecrets(f.reason, secrets) })) };
-  return { ...o, reason: scrubSecrets(o.reason, secrets) };
-}
-
 /**
  * `elasticsearch`: one POST <url>/_bulk per batch (NDJSON of `create` actions keyed by tspRayId,
  * see bulk-body.ts), classified item by item (bulk-response.ts). Works with Elasticsearch 7/8 and
  * OpenSearch (same _bulk API). One HttpTransport (keep-alive pools) per sink.
  */
-export class ElasticsearchSink implements Sink {
+export class ElasticsearchSink extends HttpSink {
   readonly type = 'elasticsearch';
   private readonly settings: ElasticsearchSettings;
   private readonly endpoint: string;
   private readonly authorization: string;
-  private readonly secrets: string[];
-  private readonly transport: HttpTransport;
 
   /** Precondition: `config` passed validateElasticsearchConfig. */
   constructor(config: LoggingSinkConfig) {
     const settings = settingsOf<ElasticsearchSettings>(config);
     const credentials = credentialsOf<ElasticsearchCredentials>(config);
+    const authorization = authorizationHeader(credentials);
+    super(new HttpTransport(settings.caCertificate, settings.timeoutMs ?? DEFAULT_TIMEOUT_MS, { maxAnswerBytes: MAX_ANSWER_BYTES }), [
+      ...secretStrings(credentials),
+      authorization.slice(authorization.indexOf(' ') + 1),
+    ]);
     this.settings = settings;
     const base = settings.url.replace(/\/+$/, '');
     this.endpoint = `${base}/_bulk${settings.pipeline !== undefined ? `?pipeline=${encodeURIComponent(settings.pipeline)}` : ''}`;
-    this.authorization = authorizationHeader(credentials);
-    this.secrets = [...secretStrings(credentials), this.authorization.slice(this.authorization.indexOf(' ') + 1)];
-    this.transport = new HttpTransport(settings.caCertificate, settings.timeoutMs ?? DEFAULT_TIMEOUT_MS, { maxAnswerBytes: MAX_ANSWER_BYTES });
+    this.authorization = authorization;
   }
 
   async send(batch: readonly SinkEvent[], signal: AbortSignal): Promise<DeliveryOutcome> {
     const body = Buffer.from(bulkBody(batch, this.settings.index), 'utf8');
-    try {
-      const headers = { 'Content-Type': 'application/x-ndjson', Accept: 'application/json', Authorization: this.authorization };
-      const answer = await this.transport.post(this.endpoint, body, headers, signal);
-      return scrubOutcome(classifyBulkResponse(answer.status, answer.retryAfter, answer.body, batch.length), this.secrets);
-    } catch (err) {
-      return transportFailure('elasticsearch', err);
-    }
-  }
-
-  async close(): Promise<void> {
-    this.transport.close();
+    const headers = { 'Content-Type': 'application/x-ndjson', Accept: 'application/json', Authorization: this.authorization };
+    return this.post(this.endpoint, body, headers, signal, (answer) => classifyBulkResponse(answer.status, answer.retryAfter, answer.body, batch.length));
   }
 }
 

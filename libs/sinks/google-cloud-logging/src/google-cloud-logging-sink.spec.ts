@@ -1,4 +1,5 @@
-import { conformanceEvents, sinkConformance } from '@tsp/sink-conformance';
+import type { LoggingSinkConfig } from '@tsp/config-crypto';
+import { closedAfterEach, conformanceEvents, sinkConformance } from '@tsp/sink-conformance';
 import { FakeGoogleCloudLogging, startFakeGoogleCloudLogging } from '@tsp/fake-google-cloud-logging';
 import type { Sink } from '@tsp/sinks-core';
 import { googleCloudLoggingSinkPlugin } from './google-cloud-logging-sink';
@@ -22,22 +23,16 @@ sinkConformance({
 
 describe('google-cloud-logging sink against the fake', () => {
   let fake: FakeGoogleCloudLogging;
-  let sinks: Sink[] = [];
-  const sinkFor = (over: Parameters<typeof configFor>[1] = {}): Sink => {
-    const s = googleCloudLoggingSinkPlugin.create(configFor(fake, over), host);
-    sinks.push(s);
-    return s;
-  };
+  const created = closedAfterEach((config: LoggingSinkConfig) => googleCloudLoggingSinkPlugin.create(config, host));
+  const sinkFor = (over: Parameters<typeof configFor>[1] = {}): Sink => created(configFor(fake, over));
   const deadline = (): AbortSignal => AbortSignal.timeout(10_000);
 
   beforeAll(async () => {
     fake = await startFakeGoogleCloudLogging();
   });
-  afterEach(async () => {
+  afterEach(() => {
     fake.clearFaults();
     fake.setLatency(0);
-    await Promise.all(sinks.map((s) => s.close()));
-    sinks = [];
   });
   afterAll(() => fake.stop());
 
@@ -167,8 +162,7 @@ describe('google-cloud-logging sink against the fake', () => {
     const own = await startFakeGoogleCloudLogging();
     const guard = guardLoopback();
     try {
-      const sink = googleCloudLoggingSinkPlugin.create(configFor(own), host);
-      sinks.push(sink);
+      const sink = created(configFor(own));
       expect(await sink.send(conformanceEvents(2), deadline())).toEqual({ kind: 'delivered' });
       expect(guard.destinations.length).toBeGreaterThanOrEqual(2); // token endpoint + entries:write
       expect(guard.refused).toEqual([]);

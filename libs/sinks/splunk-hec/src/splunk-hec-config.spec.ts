@@ -1,43 +1,40 @@
+import { sinkConfigCases } from '@tsp/sink-conformance';
 import { classifyHecAnswer, parseHecReply } from './hec-outcome';
 import { hecTime } from './hec-request';
 import { hecEventEndpoint } from './splunk-hec-config';
 import { splunkHecSinkPlugin } from './splunk-hec-sink';
 
-const validate = (settings: Record<string, unknown> | undefined, credentials: Record<string, unknown> | undefined): string[] =>
-  splunkHecSinkPlugin.validate({ id: 'hec', type: 'splunk-hec', ...(settings ? { settings } : {}), ...(credentials ? { credentials } : {}) }, { eventsDir: undefined });
+const URL_PATTERN = 'logging.sinks[hec].settings.url must match pattern "^https?://[^/@\\s?#]+(/[^\\s?#]*)?$"';
 
 describe('splunk-hec config', () => {
-  it('accepts a full config', () => {
-    expect(
-      validate(
-        { url: 'https://splunk.example:8088', index: 'sec', source: 's', sourcetype: 'st', host: 'h', caCertificate: '-----BEGIN CERTIFICATE-----\nx', compress: true, timeoutMs: 5000 },
-        { token: 'abc' },
-      ),
-    ).toEqual([]);
-  });
-
-  it('names missing url and token', () => {
-    expect(validate(undefined, undefined)).toEqual(['logging.sinks[hec].settings.url is required', 'logging.sinks[hec].credentials.token is required']);
-  });
-
-  it('names bad fields without echoing their values', () => {
-    const problems = validate({ url: 'https://user:s3cretpw@splunk.example', index: '', compress: 'yes', colour: 1 }, { token: 'abc', extra: 'zz' });
-    expect(problems).toEqual([
-      "logging.sinks[hec].settings has unknown property 'colour'",
-      'logging.sinks[hec].settings.url must match pattern "^https?://[^/@\\s?#]+(/[^\\s?#]*)?$"',
-      'logging.sinks[hec].settings.index must NOT have fewer than 1 characters',
-      'logging.sinks[hec].settings.compress must be boolean',
-      "logging.sinks[hec].credentials has unknown property 'extra'",
-    ]);
-    expect(problems.join(' ')).not.toContain('s3cretpw');
-  });
-
-  it('refuses a url that is not http(s) and a caCertificate that is not PEM', () => {
-    expect(validate({ url: 'ftp://x', caCertificate: 'nope' }, { token: 't' })).toEqual([
-      'logging.sinks[hec].settings.url must match pattern "^https?://[^/@\\s?#]+(/[^\\s?#]*)?$"',
-      'logging.sinks[hec].settings.caCertificate must match pattern "-----BEGIN CERTIFICATE-----"',
-    ]);
-  });
+  sinkConfigCases(splunkHecSinkPlugin, 'hec', [
+    {
+      name: 'accepts a full config',
+      settings: { url: 'https://splunk.example:8088', index: 'sec', source: 's', sourcetype: 'st', host: 'h', caCertificate: '-----BEGIN CERTIFICATE-----\nx', compress: true, timeoutMs: 5000 },
+      credentials: { token: 'abc' },
+      problems: [],
+    },
+    { name: 'names missing url and token', problems: ['logging.sinks[hec].settings.url is required', 'logging.sinks[hec].credentials.token is required'] },
+    {
+      name: 'names bad fields without echoing their values',
+      settings: { url: 'https://user:s3cretpw@splunk.example', index: '', compress: 'yes', colour: 1 },
+      credentials: { token: 'abc', extra: 'zz' },
+      problems: [
+        "logging.sinks[hec].settings has unknown property 'colour'",
+        URL_PATTERN,
+        'logging.sinks[hec].settings.index must NOT have fewer than 1 characters',
+        'logging.sinks[hec].settings.compress must be boolean',
+        "logging.sinks[hec].credentials has unknown property 'extra'",
+      ],
+      neverEchoes: ['s3cretpw'],
+    },
+    {
+      name: 'refuses a url that is not http(s) and a caCertificate that is not PEM',
+      settings: { url: 'ftp://x', caCertificate: 'nope' },
+      credentials: { token: 't' },
+      problems: [URL_PATTERN, 'logging.sinks[hec].settings.caCertificate must match pattern "-----BEGIN CERTIFICATE-----"'],
+    },
+  ]);
 
   it('derives the event endpoint from a base url, keeping one that names it', () => {
     expect(hecEventEndpoint('https://h:8088')).toBe('https://h:8088/services/collector/event');

@@ -1,38 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 import type { LoggingSinkConfig } from '@tsp/config-crypto';
-import {
-  credentialsOf,
-  DeliveryOutcome,
-  scrubSecrets,
-  secretStrings,
-  settingsOf,
-  Sink,
-  SinkEvent,
-  SinkHost,
-  SinkPlugin,
-  transportFailure,
-} from '@tsp/sinks-core';
+import { credentialsOf, DeliveryOutcome, encodeBody, HttpSink, HttpTransport, secretStrings, settingsOf, SinkEvent, SinkHost, SinkPlugin } from '@tsp/sinks-core';
 import { classifyHecAnswer } from './hec-outcome';
 import { buildHecBody, HecMetadata } from './hec-request';
-import { HttpTransport } from '@tsp/sinks-core';
 import { hecEventEndpoint, SPLUNK_HEC_DEFAULTS, SplunkHecCredentials, SplunkHecSettings, validateSplunkHecConfig } from './splunk-hec-config';
-
-const gzipAsync = promisify(gzip);
-
-/** Removes every secret from the reasons of an outcome. */
-export function scrubOutcome(outcome: DeliveryOutcome, secrets: readonly string[]): DeliveryOutcome {
-  switch (outcome.kind) {
-    case 'delivered':
-      return outcome;
-    case 'partial':
-      return { kind: 'partial', failed: outcome.failed.map((f) => ({ ...f, reason: scrubSecrets(f.reason, secrets) })) };
-    default:
-      return { ...outcome, reason: scrubSecrets(outcome.reason, secrets) };
-  }
-}
 
 /**
  * `splunk-hec`: one POST per batch to <url>/services/collector/event with
@@ -41,16 +13,15 @@ export function scrubOutcome(outcome: DeliveryOutcome, secrets: readonly string[
  * channel id (X-Splunk-Request-Channel), so a token with indexer acknowledgement accepts it too.
  * Precondition: the config passed validateSplunkHecConfig.
  */
-export class SplunkHecSink implements Sink {
+export class SplunkHecSink extends HttpSink {
   readonly type = 'splunk-hec';
   private readonly endpoint: string;
   private readonly meta: HecMetadata;
-  private readonly transport: HttpTransport;
-  private readonly secrets: string[];
   private readonly headers: Record<string, string>;
   private readonly compress: boolean;
 
   constructor(settings: SplunkHecSettings, credentials: SplunkHecCredentials) {
+    super(new HttpTransport(settings.caCertificate, settings.timeoutMs ?? SPLUNK_HEC_DEFAULTS.timeoutMs), secretStrings(credentials));
     this.endpoint = hecEventEndpoint(settings.url);
     this.meta = {
       host: settings.host ?? hostname(),
@@ -58,8 +29,6 @@ export class SplunkHecSink implements Sink {
       sourcetype: settings.sourcetype ?? SPLUNK_HEC_DEFAULTS.sourcetype,
       index: settings.index,
     };
-    this.transport = new HttpTransport(settings.caCertificate, settings.timeoutMs ?? SPLUNK_HEC_DEFAULTS.timeoutMs);
-    this.secrets = secretStrings(credentials);
     this.compress = settings.compress ?? false;
     this.headers = {
       Authorization: `Splunk ${credentials.token}`,
@@ -70,18 +39,8 @@ export class SplunkHecSink implements Sink {
   }
 
   async send(batch: readonly SinkEvent[], signal: AbortSignal): Promise<DeliveryOutcome> {
-    try {
-      const text = buildHecBody(batch, this.meta);
-      const body = this.compress ? await gzipAsync(Buffer.from(text, 'utf8')) : text;
-      const answer = await this.transport.post(this.endpoint, body, this.headers, signal);
-      return scrubOutcome(classifyHecAnswer(answer.status, answer.retryAfter, answer.body, batch.length), this.secrets);
-    } catch (err) {
-      return scrubOutcome(transportFailure(this.type, err), this.secrets);
-    }
-  }
-
-  async close(): Promise<void> {
-    this.transport.close();
+    const body = encodeBody(buildHecBody(batch, this.meta), this.compress);
+    return this.post(this.endpoint, body, this.headers, signal, (answer) => classifyHecAnswer(answer.status, answer.retryAfter, answer.body, batch.length));
   }
 }
 

@@ -3,8 +3,8 @@ import { gzipSync } from 'node:zlib';
 import type { LoggingSinkConfig } from '@tsp/config-crypto';
 import { generateLoopbackCertificate } from '@tsp/fake-azure-keyvault';
 import { FakeSumoLogic, startFakeSumoLogic } from '@tsp/fake-sumo-logic';
-import { conformanceEvents, sinkConformance } from '@tsp/sink-conformance';
-import type { DeliveryOutcome, Sink, SinkHost } from '@tsp/sinks-core';
+import { closedAfterEach, conformanceEvents, expectNoSecret, privateCaConformance, sinkConfigCases, sinkConformance } from '@tsp/sink-conformance';
+import type { SinkHost } from '@tsp/sinks-core';
 import { sumoLogicSinkPlugin } from './sumo-logic-sink';
 
 const host: SinkHost = { tenantId: 't', sinkId: 'sumo', eventsDir: undefined, stdout: process.stdout };
@@ -39,28 +39,21 @@ sinkConformance({
   },
 });
 
-function expectNoSecret(outcome: DeliveryOutcome, fake: FakeSumoLogic): void {
-  const text = JSON.stringify(outcome);
-  for (const s of [TOKEN, BAD_TOKEN, fake.sourceUrl(TOKEN), fake.url]) expect(text.includes(s)).toBe(false);
+/** The secrets of sinks sending to `fake`: the tokens, the source URL and the fake's URL (it leads the source URL). */
+function secretsOf(fake: FakeSumoLogic): string[] {
+  return [TOKEN, BAD_TOKEN, fake.sourceUrl(TOKEN), fake.url];
 }
 
 describe('sumo-logic sink against the fake HTTP source', () => {
   let fake: FakeSumoLogic;
-  let sinks: Sink[] = [];
-  const sinkOf = (c: LoggingSinkConfig): Sink => {
-    const s = sumoLogicSinkPlugin.create(c, host);
-    sinks.push(s);
-    return s;
-  };
+  const sinkOf = closedAfterEach((c: LoggingSinkConfig) => sumoLogicSinkPlugin.create(c, host));
 
   beforeAll(async () => {
     fake = await startFakeSumoLogic({ tokens: [TOKEN] });
   });
-  afterEach(async () => {
+  afterEach(() => {
     fake.clearFaults();
     fake.clearReceived();
-    await Promise.all(sinks.map((s) => s.close()));
-    sinks = [];
   });
   afterAll(() => fake.stop());
 
@@ -95,7 +88,7 @@ describe('sumo-logic sink against the fake HTTP source', () => {
   it('an unknown or deleted source URL is a retry marked auth, without the URL or token', async () => {
     const unknown = await sinkOf(config(fake.sourceUrl(BAD_TOKEN))).send(conformanceEvents(1), AbortSignal.timeout(5000));
     expect(unknown).toEqual({ kind: 'retry', auth: true, reason: 'sumo-logic answered 401' });
-    expectNoSecret(unknown, fake);
+    expectNoSecret(unknown, secretsOf(fake));
     const other = await startFakeSumoLogic({ tokens: [TOKEN] });
     try {
       other.revoke(TOKEN);
@@ -139,50 +132,39 @@ describe('sumo-logic sink against the fake HTTP source', () => {
   });
 });
 
-describe('sumo-logic over https with a private CA', () => {
-  const tls = generateLoopbackCertificate();
-  let fake: FakeSumoLogic;
-  beforeAll(async () => {
-    fake = await startFakeSumoLogic({ tls, tokens: [TOKEN] });
-  });
-  afterAll(() => fake.stop());
-
-  it('delivers when settings.caCertificate trusts the certificate, and retries when it does not', async () => {
-    const trusted = sumoLogicSinkPlugin.create(config(fake.sourceUrl(), { caCertificate: tls.cert }), host);
-    const untrusted = sumoLogicSinkPlugin.create(config(fake.sourceUrl()), host);
-    try {
-      expect(await trusted.send(conformanceEvents(1), AbortSignal.timeout(5000))).toEqual({ kind: 'delivered' });
-      const outcome = await untrusted.send(conformanceEvents(1), AbortSignal.timeout(5000));
-      expect(outcome.kind).toBe('retry');
-      expectNoSecret(outcome, fake);
-      expect(fake.received()).toHaveLength(1);
-    } finally {
-      await trusted.close();
-      await untrusted.close();
-    }
-  });
+privateCaConformance({
+  name: 'sumo-logic',
+  secrets: [TOKEN, BAD_TOKEN],
+  certificate: generateLoopbackCertificate,
+  async start(tls) {
+    const fake = await startFakeSumoLogic({ tls, tokens: [TOKEN] });
+    return { sink: (settings) => sumoLogicSinkPlugin.create(config(fake.sourceUrl(), settings), host), storedCount: () => fake.received().length, stop: () => fake.stop() };
+  },
 });
 
 describe('sumo-logic config', () => {
-  const validate = (settings: Record<string, unknown> | undefined, credentials: Record<string, unknown> | undefined): string[] =>
-    sumoLogicSinkPlugin.validate({ id: 'sumo', type: 'sumo-logic', ...(settings ? { settings } : {}), ...(credentials ? { credentials } : {}) }, { eventsDir: undefined });
-
-  it('accepts a source URL alone and with every setting', () => {
-    expect(validate(undefined, { url: 'https://endpoint4.collection.sumologic.com/receiver/v1/http/ZaVnC4dhaV0' })).toEqual([]);
-    expect(validate({ category: 'a/b', name: 'n', host: 'h', compress: false, timeoutMs: 1000, caCertificate: '-----BEGIN CERTIFICATE-----' }, { url: 'https://x/y' })).toEqual([]);
-  });
-
-  it('names the missing URL and bad fields, never echoing the URL', () => {
-    expect(validate({}, undefined)).toEqual(['logging.sinks[sumo].credentials.url is required']);
-    const problems = validate({ category: 'a\r\nX-Evil: 1', compress: 1, url: 'x' }, { url: 'endpoint/receiver/v1/http/SeCrEtToKeN' });
-    expect(problems).toEqual([
-      "logging.sinks[sumo].settings has unknown property 'url'",
-      'logging.sinks[sumo].settings.category must match pattern "^[^\\r\\n\\x00]+$"',
-      'logging.sinks[sumo].settings.compress must be boolean',
-      'logging.sinks[sumo].credentials.url must match pattern "^https?://[^/\\s?#]+/[^\\s]+$"',
-    ]);
-    expect(problems.join(' ')).not.toContain('SeCrEtToKeN');
-  });
+  sinkConfigCases(sumoLogicSinkPlugin, 'sumo', [
+    { name: 'accepts a source URL alone', credentials: { url: 'https://endpoint4.collection.sumologic.com/receiver/v1/http/ZaVnC4dhaV0' }, problems: [] },
+    {
+      name: 'accepts every setting',
+      settings: { category: 'a/b', name: 'n', host: 'h', compress: false, timeoutMs: 1000, caCertificate: '-----BEGIN CERTIFICATE-----' },
+      credentials: { url: 'https://x/y' },
+      problems: [],
+    },
+    { name: 'names the missing URL', settings: {}, problems: ['logging.sinks[sumo].credentials.url is required'] },
+    {
+      name: 'names bad fields, never echoing the URL',
+      settings: { category: 'a\r\nX-Evil: 1', compress: 1, url: 'x' },
+      credentials: { url: 'endpoint/receiver/v1/http/SeCrEtToKeN' },
+      problems: [
+        "logging.sinks[sumo].settings has unknown property 'url'",
+        'logging.sinks[sumo].settings.category must match pattern "^[^\\r\\n\\x00]+$"',
+        'logging.sinks[sumo].settings.compress must be boolean',
+        'logging.sinks[sumo].credentials.url must match pattern "^https?://[^/\\s?#]+/[^\\s]+$"',
+      ],
+      neverEchoes: ['SeCrEtToKeN'],
+    },
+  ]);
 
   it('has limits under the 1 MB payload Sumo documents', () => {
     expect(sumoLogicSinkPlugin.type).toBe('sumo-logic');

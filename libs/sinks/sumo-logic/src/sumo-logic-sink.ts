@@ -1,30 +1,18 @@
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 import type { LoggingSinkConfig } from '@tsp/config-crypto';
 import {
   classifyHttpStatus,
   credentialsOf,
   DeliveryOutcome,
-  scrubSecrets,
+  encodeBody,
+  HttpSink,
+  HttpTransport,
   secretStrings,
   settingsOf,
-  Sink,
   SinkEvent,
   SinkHost,
   SinkPlugin,
-  transportFailure,
 } from '@tsp/sinks-core';
-import { HttpTransport } from '@tsp/sinks-core';
 import { SUMO_LOGIC_DEFAULTS, SumoLogicCredentials, SumoLogicSettings, sumoUrlSecrets, validateSumoLogicConfig } from './sumo-logic-config';
-
-const gzipAsync = promisify(gzip);
-
-/** Removes every secret from the reason of an outcome. */
-function scrub(outcome: DeliveryOutcome, secrets: readonly string[]): DeliveryOutcome {
-  if (outcome.kind === 'delivered') return outcome;
-  if (outcome.kind === 'partial') return { kind: 'partial', failed: outcome.failed.map((f) => ({ ...f, reason: scrubSecrets(f.reason, secrets) })) };
-  return { ...outcome, reason: scrubSecrets(outcome.reason, secrets) };
-}
 
 /** The body of one POST: the delivered JSON of each event, one per line. */
 export function buildSumoBody(batch: readonly SinkEvent[]): string {
@@ -41,18 +29,18 @@ export function buildSumoBody(batch: readonly SinkEvent[]): string {
  * honouring Retry-After; 413 and other 4xx reject. Reasons hold the status only (never the URL).
  * Precondition: the config passed validateSumoLogicConfig.
  */
-export class SumoLogicSink implements Sink {
+export class SumoLogicSink extends HttpSink {
   readonly type = 'sumo-logic';
   private readonly url: string;
-  private readonly transport: HttpTransport;
-  private readonly secrets: string[];
   private readonly headers: Record<string, string>;
   private readonly compress: boolean;
 
   constructor(settings: SumoLogicSettings, credentials: SumoLogicCredentials) {
+    super(new HttpTransport(settings.caCertificate, settings.timeoutMs ?? SUMO_LOGIC_DEFAULTS.timeoutMs), [
+      ...secretStrings(credentials),
+      ...sumoUrlSecrets(credentials.url),
+    ]);
     this.url = credentials.url;
-    this.transport = new HttpTransport(settings.caCertificate, settings.timeoutMs ?? SUMO_LOGIC_DEFAULTS.timeoutMs);
-    this.secrets = [...secretStrings(credentials), ...sumoUrlSecrets(credentials.url)];
     this.compress = settings.compress ?? SUMO_LOGIC_DEFAULTS.compress;
     this.headers = {
       'Content-Type': 'text/plain; charset=utf-8',
@@ -64,18 +52,7 @@ export class SumoLogicSink implements Sink {
   }
 
   async send(batch: readonly SinkEvent[], signal: AbortSignal): Promise<DeliveryOutcome> {
-    try {
-      const text = buildSumoBody(batch);
-      const body = this.compress ? await gzipAsync(Buffer.from(text, 'utf8')) : Buffer.from(text, 'utf8');
-      const answer = await this.transport.post(this.url, body, this.headers, signal);
-      return scrub(classifyHttpStatus(this.type, answer.status, answer.retryAfter), this.secrets);
-    } catch (err) {
-      return scrub(transportFailure(this.type, err), this.secrets);
-    }
-  }
-
-  async close(): Promise<void> {
-    this.transport.close();
+    return this.post(this.url, encodeBody(buildSumoBody(batch), this.compress), this.headers, signal, (answer) => classifyHttpStatus(this.type, answer.status, answer.retryAfter));
   }
 }
 

@@ -1,11 +1,8 @@
-import type { LoggingSinkConfig } from '@tsp/config-crypto';
+import { configProblems } from '@tsp/sink-conformance';
 import { escapeParamValue, headerField } from './syslog-message';
 import { syslogSinkPlugin } from './syslog-sink';
 
-const validate = (settings?: Record<string, unknown>, credentials?: Record<string, string>): string[] => {
-  const config: LoggingSinkConfig = { id: 'sl', type: 'syslog', ...(settings !== undefined ? { settings } : {}), ...(credentials !== undefined ? { credentials } : {}) };
-  return syslogSinkPlugin.validate(config, { eventsDir: undefined });
-};
+const validate = configProblems(syslogSinkPlugin, 'sl');
 const CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const KEY = '-----BEGIN PRIVATE KEY-----\nsecretkeymaterial\n-----END PRIVATE KEY-----\n';
 

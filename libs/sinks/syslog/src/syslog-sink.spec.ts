@@ -1,4 +1,4 @@
-import { conformanceEvents } from '@tsp/sink-conformance';
+import { closedAfterEach, conformanceEvents } from '@tsp/sink-conformance';
 import type { SinkEvent } from '@tsp/sinks-core';
 import { deliveredEventLine, SecurityEventRecord } from '@tsp/events';
 import { RsyslogServer, startRsyslog } from '@tsp/test-support';
@@ -19,12 +19,7 @@ const rayId = (m: Record<string, unknown>): string => String((m['iclFields'] as 
 
 describe('syslog sink against a real rsyslogd', () => {
   let r: RsyslogServer;
-  const sinks: { close(): Promise<void> }[] = [];
-  const sinkOf = (...args: Parameters<typeof syslogConfig>) => {
-    const s = syslogSinkPlugin.create(syslogConfig(...args), host);
-    sinks.push(s);
-    return s;
-  };
+  const sinkOf = closedAfterEach((...args: Parameters<typeof syslogConfig>) => syslogSinkPlugin.create(syslogConfig(...args), host));
   const arrived = async (events: readonly SinkEvent[]) => {
     const want = events.map((e) => e.record.iclFields.tspRayId);
     const got = await r.waitFor((m) => want.every((id) => m.some((x) => x.msg.includes(id))));
@@ -33,9 +28,6 @@ describe('syslog sink against a real rsyslogd', () => {
 
   beforeAll(async () => {
     r = await startRsyslog();
-  });
-  afterEach(async () => {
-    await Promise.all(sinks.splice(0).map((s) => s.close()));
   });
   afterAll(async () => {
     await r?.dispose();

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import type { LoggingSinkConfig } from '@tsp/config-crypto';
 import {
-  credentialsOf, DeliveryOutcome, ItemFailure, scrubSecrets, secretStrings, settingsOf, Sink, SinkEvent, SinkPlugin,
+  credentialsOf, DeliveryOutcome, ItemFailure, scrubOutcome, secretStrings, settingsOf, Sink, SinkEvent, SinkPlugin,
 } from '@tsp/sinks-core';
 import {
   DEFAULT_APP_NAME, DEFAULT_FACILITY, DEFAULT_HANDSHAKE_SETTLE_MS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SD_ID, SyslogCredentials, SyslogSettings,
@@ -42,7 +42,7 @@ export class SyslogSink implements Sink {
   send(batch: readonly SinkEvent[], signal: AbortSignal): Promise<DeliveryOutcome> {
     const run = this.queue.then(() => this.sendNow(batch, signal));
     this.queue = run.catch(() => undefined);
-    return run.then((o) => this.scrub(o), () => ({ kind: 'retry', reason: 'syslog send failed' }) as DeliveryOutcome);
+    return run.then((o) => scrubOutcome(o, this.secrets), () => ({ kind: 'retry', reason: 'syslog send failed' }) as DeliveryOutcome);
   }
 
   private async sendNow(batch: readonly SinkEvent[], signal: AbortSignal): Promise<DeliveryOutcome> {
@@ -113,12 +113,6 @@ export class SyslogSink implements Sink {
     const s = this.socket;
     this.socket = undefined;
     s?.destroy();
-  }
-
-  private scrub(o: DeliveryOutcome): DeliveryOutcome {
-    if (o.kind === 'retry' || o.kind === 'reject') return { ...o, reason: scrubSecrets(o.reason, this.secrets) };
-    if (o.kind === 'partial') return { kind: 'partial', failed: o.failed.map((f) => ({ ...f, reason: scrubSecrets(f.reason, this.secrets) })) };
-    return o;
   }
 
   /** Ends the connection (TLS close_notify) once what was written is flushed; destroys it after 1 s. */

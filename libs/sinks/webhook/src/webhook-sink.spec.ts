@@ -1,12 +1,9 @@
 import { createHash, createHmac } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Agent } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { rootCertificates } from 'node:tls';
 import type { LoggingSinkConfig } from '@tsp/config-crypto';
 import { generateLoopbackCertificate } from '@tsp/fake-azure-keyvault';
-import { conformanceEvents, sinkConformance } from '@tsp/sink-conformance';
-import { httpsTrust } from '@tsp/sinks-core';
+import { configProblems, conformanceEvents, privateCaConformance, sinkConformance } from '@tsp/sink-conformance';
 import { FakeWebhookReceiver, startFakeWebhookReceiver } from '@tsp/fake-webhook-receiver';
 import { WebhookSink, webhookSinkPlugin } from './webhook-sink';
 
@@ -41,16 +38,15 @@ sinkConformance({
 });
 
 describe('webhook sink config', () => {
-  const validate = (settings: Record<string, unknown>, credentials: Record<string, unknown> = { secret: SECRET }): string[] =>
-    webhookSinkPlugin.validate({ id: 'w', type: 'webhook', settings, credentials }, { eventsDir: undefined });
+  const problems = configProblems(webhookSinkPlugin, 'w');
+  const validate = (settings: Record<string, unknown>, credentials: Record<string, unknown> = { secret: SECRET }): string[] => problems(settings, credentials);
 
   it('accepts an https url with a secret', () => {
     expect(validate({ url: 'https://hooks.example.test/tsp' })).toEqual([]);
   });
 
   it('names the missing url and secret', () => {
-    const problems = webhookSinkPlugin.validate({ id: 'w', type: 'webhook', settings: {}, credentials: {} }, { eventsDir: undefined });
-    expect(problems).toEqual(['logging.sinks[w].settings.url is required', 'logging.sinks[w].credentials.secret is required']);
+    expect(problems({}, {})).toEqual(['logging.sinks[w].settings.url is required', 'logging.sinks[w].credentials.secret is required']);
   });
 
   it('requires https unless allowInsecureHttp', () => {
@@ -242,32 +238,6 @@ describe('webhook sink against the verifying receiver', () => {
     await sink.close();
   });
 
-  it('an untrusted certificate is a transport retry (no CA configured)', async () => {
-    const sink = webhookSinkPlugin.create({ id: 'w', type: 'webhook', settings: { url: fake.url }, credentials: { secret: SECRET } }, host);
-    const o = await sink.send(conformanceEvents(1), AbortSignal.timeout(5000));
-    expect(o.kind).toBe('retry');
-    expect(o.kind === 'retry' ? o.reason : '').toMatch(/^webhook unreachable \(/);
-    await sink.close();
-  });
-
-  it('trusts settings.caCertificate in addition to the system roots; a different CA is refused', async () => {
-    const otherCa = generateLoopbackCertificate().cert;
-    const sink = webhookSinkPlugin.create(configFor(fake, SECRET, { caCertificate: otherCa }), host);
-    const o = await sink.send(conformanceEvents(1), AbortSignal.timeout(5000));
-    expect(o).toMatchObject({ kind: 'retry', reason: expect.stringMatching(/^webhook unreachable \(.*(CERT|SELF_SIGNED|VERIFY)/) });
-    await sink.close();
-    const trusting = webhookSinkPlugin.create(configFor(fake), host);
-    try {
-      expect(await trusting.send(conformanceEvents(1), AbortSignal.timeout(5000))).toEqual({ kind: 'delivered' });
-      // The pool the sink connects with trusts the system roots too, not the private CA alone.
-      const agent = Reflect.get(Reflect.get(trusting, 'transport') as object, 'httpsAgent') as Agent;
-      expect(agent.options.ca).toEqual(httpsTrust(fake.caCertificate));
-      expect(agent.options.ca).toEqual([...rootCertificates, fake.caCertificate]);
-    } finally {
-      await trusting.close();
-    }
-  });
-
   it('a dropped connection is a retry; latency within the timeout still delivers', async () => {
     const sink = webhookSinkPlugin.create(configFor(fake), host);
     fake.addFault({ times: 1, action: { type: 'drop' } });
@@ -287,4 +257,15 @@ describe('webhook sink against the verifying receiver', () => {
     expect(Date.now() - started).toBeLessThan(2000);
     await sink.close();
   });
+});
+
+privateCaConformance({
+  name: 'webhook',
+  secrets: [SECRET],
+  certificate: generateLoopbackCertificate,
+  async start(tls) {
+    const fake = await startFakeWebhookReceiver({ secrets: [SECRET], tls });
+    const config = (settings: Record<string, unknown>): LoggingSinkConfig => ({ id: 'hook', type: 'webhook', settings: { url: fake.url, ...settings }, credentials: { secret: SECRET } });
+    return { sink: (settings) => webhookSinkPlugin.create(config(settings), host), storedCount: () => fake.received().length, stop: () => fake.stop() };
+  },
 });

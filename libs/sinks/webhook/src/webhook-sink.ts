@@ -1,5 +1,5 @@
 import type { LoggingSinkConfig } from '@tsp/config-crypto';
-import { credentialsOf, DeliveryOutcome, HttpTransport, secretStrings, settingsOf, Sink, SinkEvent, SinkPlugin, transportFailure } from '@tsp/sinks-core';
+import { credentialsOf, DeliveryOutcome, HttpSink, HttpTransport, secretStrings, settingsOf, SinkEvent, SinkPlugin } from '@tsp/sinks-core';
 import { DEFAULT_WEBHOOK_TIMEOUT_MS, WebhookCredentials, webhookConfigProblems, WebhookSettings } from './webhook-config';
 import { classifyWebhookAnswer } from './webhook-response';
 import { DELIVERY_ID_HEADER, deliveryIdOf, SIGNATURE_HEADER, webhookBody, webhookSignature } from './webhook-signature';
@@ -13,10 +13,8 @@ const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
  * to the system roots, no proxy from the environment) per sink; redirects are not followed (the
  * signed body must not go to another host); the answer is classified by classifyWebhookAnswer.
  */
-export class WebhookSink implements Sink {
+export class WebhookSink extends HttpSink {
   readonly type = 'webhook';
-  private readonly transport: HttpTransport;
-  private readonly secrets: string[];
 
   /** `settings` and `credentials` must have passed webhookConfigProblems. */
   constructor(
@@ -24,11 +22,8 @@ export class WebhookSink implements Sink {
     private readonly credentials: WebhookCredentials,
     private readonly now: () => number = Date.now,
   ) {
-    this.secrets = secretStrings(credentials);
-    this.transport = new HttpTransport(settings.caCertificate, settings.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS, {
-      maxAnswerBytes: MAX_ANSWER_BYTES,
-      maxSockets: 8,
-    });
+    const transport = new HttpTransport(settings.caCertificate, settings.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS, { maxAnswerBytes: MAX_ANSWER_BYTES, maxSockets: 8 });
+    super(transport, secretStrings(credentials));
   }
 
   async send(batch: readonly SinkEvent[], signal: AbortSignal): Promise<DeliveryOutcome> {
@@ -40,16 +35,7 @@ export class WebhookSink implements Sink {
       [DELIVERY_ID_HEADER]: deliveryIdOf(batch),
       [SIGNATURE_HEADER]: webhookSignature(this.credentials.secret, body, Math.floor(this.now() / 1000)),
     };
-    try {
-      const answer = await this.transport.post(this.settings.url, body, headers, signal);
-      return classifyWebhookAnswer(answer.status, answer.body, answer.retryAfter, batch.length, this.secrets);
-    } catch (e) {
-      return transportFailure('webhook', e);
-    }
-  }
-
-  async close(): Promise<void> {
-    this.transport.close();
+    return this.post(this.settings.url, body, headers, signal, (answer) => classifyWebhookAnswer(answer.status, answer.body, answer.retryAfter, batch.length, this.secrets));
   }
 }
 
