@@ -1,3 +1,5 @@
+import { AwsJsonError, isErrorNameOf } from './aws-json-answer';
+
 /**
  * The AWS KMS errors the fake answers with: JSON 1.1 error bodies `{"__type": name, "message": ...}`
  * with the HTTP status AWS uses for each (client errors 400, service errors 500).
@@ -33,22 +35,18 @@ export const AWS_KMS_ERRORS = {
 export type AwsKmsErrorName = keyof typeof AWS_KMS_ERRORS;
 
 export function isAwsKmsErrorName(s: unknown): s is AwsKmsErrorName {
-  return typeof s === 'string' && Object.prototype.hasOwnProperty.call(AWS_KMS_ERRORS, s);
+  return isErrorNameOf(AWS_KMS_ERRORS, s);
 }
 
-/** An error answer: status, and the body AWS sends. */
-export class AwsKmsError extends Error {
-  constructor(
-    readonly errorName: AwsKmsErrorName,
-    message: string,
-    readonly status: number = AWS_KMS_ERRORS[errorName],
-  ) {
-    super(message);
+/** An error answer: status (AWS's for the name unless given), and the body AWS sends. */
+export class AwsKmsError extends AwsJsonError<AwsKmsErrorName> {
+  constructor(name: AwsKmsErrorName, message: string, status: number = AWS_KMS_ERRORS[name]) {
+    super(name, message, status);
   }
 
-  body(): string {
+  override body(): string {
     // AWS omits the message of some errors (InvalidCiphertextException).
-    return JSON.stringify(this.message === '' ? { __type: this.errorName } : { __type: this.errorName, message: this.message });
+    return this.message === '' ? JSON.stringify({ __type: this.errorName }) : super.body();
   }
 }
 

@@ -1,6 +1,6 @@
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { guardedListener, LatencyTimers, readBodyOrDestroy, startLoopbackServer } from '@tsp/fake-support';
+import { sendAwsJson } from './aws-json-answer';
 import { AwsKmsError, defaultMessage } from './aws-errors';
 import { FakeKeyInfo, FakeKeySpec, FakeKeyState, FakeKeyStore } from './fake-keys';
 import { ActiveFault, FaultRule, FaultTable } from './faults';
@@ -57,24 +57,6 @@ export interface FakeAwsKms {
 const MAX_BODY = 64 * 1024;
 const TARGET_PREFIX = 'TrentService.';
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) req.destroy(new Error('body too large'));
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function send(res: ServerResponse, status: number, body: string, contentType = 'application/x-amz-json-1.1'): void {
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'x-amzn-requestid': randomUUID() });
-  res.end(body);
-}
 
 export async function startFakeAwsKms(options: FakeAwsKmsOptions): Promise<FakeAwsKms> {
   const region = options.region ?? 'us-east-1';
@@ -85,16 +67,7 @@ export async function startFakeAwsKms(options: FakeAwsKmsOptions): Promise<FakeA
   for (const f of options.faults ?? []) faults.add(f);
   let credentials = [...options.credentials];
   let log: FakeRequestRecord[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        resolve();
-      }, ms);
-      timers.add(t);
-    });
+  const timers = new LatencyTimers();
 
   const api: Omit<FakeAwsKms, 'url' | 'port' | 'stop'> = {
     region,
@@ -127,7 +100,7 @@ export async function startFakeAwsKms(options: FakeAwsKmsOptions): Promise<FakeA
     const fail = (e: AwsKmsError): void => {
       record.outcome = e.errorName;
       record.status = e.status;
-      send(res, e.status, e.body());
+      sendAwsJson(res, e.status, e.body());
     };
     const auth = verifySigV4({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body }, { service: 'kms', region, credentials });
     if (!auth.ok) return fail(new AwsKmsError(auth.error, auth.message));
@@ -146,7 +119,7 @@ export async function startFakeAwsKms(options: FakeAwsKmsOptions): Promise<FakeA
     const input = parsed as Record<string, unknown>;
     record.keyId = keyOfRequest(operation, input, store);
     const decision = faults.decide({ operation, keyId: record.keyId, accessKeyId: record.accessKeyId });
-    if (decision.latencyMs > 0) await sleep(decision.latencyMs);
+    if (decision.latencyMs > 0) await timers.sleep(decision.latencyMs);
     if (decision.terminal?.type === 'drop') {
       record.outcome = 'dropped';
       record.status = undefined;
@@ -159,7 +132,7 @@ export async function startFakeAwsKms(options: FakeAwsKmsOptions): Promise<FakeA
       return fail(new AwsKmsError(t.error, t.message ?? defaultMessage(t.error, operation, arn, accountId), t.status));
     }
     try {
-      send(res, 200, JSON.stringify(execute(operation, input, store)));
+      sendAwsJson(res, 200, JSON.stringify(execute(operation, input, store)));
     } catch (e) {
       if (e instanceof AwsKmsError) return fail(e);
       return fail(new AwsKmsError('KMSInternalException', 'An internal error occurred.'));
@@ -175,7 +148,7 @@ export async function startFakeAwsKms(options: FakeAwsKmsOptions): Promise<FakeA
   }
 
   function handleControl(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
-    const json = (status: number, value: unknown): void => send(res, status, JSON.stringify(value), 'application/json');
+    const json = (status: number, value: unknown): void => sendAwsJson(res, status, JSON.stringify(value), 'application/json');
     const path = (req.url ?? '').split('?')[0];
     const route = `${req.method} ${path}`;
     const input = parseJson(body);
@@ -217,35 +190,25 @@ export async function startFakeAwsKms(options: FakeAwsKmsOptions): Promise<FakeA
     }
   }
 
-  const server: Server = createServer((req, res) => {
-    readBody(req)
-      .then(async (body) => {
-        if ((req.url ?? '').startsWith('/__fake/')) return handleControl(req, res, body);
-        if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== '/') {
-          return send(res, 404, JSON.stringify({ __type: 'UnknownOperationException' }));
-        }
-        return handleKms(req, res, body);
-      })
-      .catch(() => {
-        if (!res.headersSent) send(res, 500, JSON.stringify({ __type: 'KMSInternalException', message: 'An internal error occurred.' }));
-      });
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const body = await readBodyOrDestroy(req, MAX_BODY);
+    if ((req.url ?? '').startsWith('/__fake/')) return handleControl(req, res, body);
+    if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== '/') {
+      return sendAwsJson(res, 404, JSON.stringify({ __type: 'UnknownOperationException' }));
+    }
+    return handleKms(req, res, body);
+  };
+  const server = await startLoopbackServer(
+    guardedListener(handle, (res) => sendAwsJson(res, 500, JSON.stringify({ __type: 'KMSInternalException', message: 'An internal error occurred.' }))),
+    { port: options.port },
+  );
   return {
     ...api,
-    url: `http://127.0.0.1:${port}`,
-    port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const t of timers) clearTimeout(t);
-        timers.clear();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    url: server.url,
+    port: server.port,
+    stop: () => {
+      timers.clear();
+      return server.stop();
+    },
   };
 }

@@ -1,3 +1,4 @@
+import { LayeredFaults } from '@tsp/fake-support';
 import type { AwsKmsErrorName } from './aws-errors';
 
 /**
@@ -41,7 +42,7 @@ export interface FaultDecision {
 }
 
 export class FaultTable {
-  private rules: ActiveFault[] = [];
+  private readonly rules = new LayeredFaults<FaultAction, ActiveFault>();
   private next = 1;
 
   /** `resolveKey` maps a rule's key reference (id, ARN, alias) to a key id. */
@@ -49,22 +50,20 @@ export class FaultTable {
 
   add(rule: FaultRule): string {
     const id = `f${this.next++}`;
-    this.rules.push({ ...rule, id });
+    this.rules.add({ ...rule, id });
     return id;
   }
 
   remove(id: string): boolean {
-    const before = this.rules.length;
-    this.rules = this.rules.filter((r) => r.id !== id);
-    return this.rules.length !== before;
+    return this.rules.remove((r) => r.id === id);
   }
 
   clear(): void {
-    this.rules = [];
+    this.rules.clear();
   }
 
   list(): ActiveFault[] {
-    return this.rules.map((r) => ({ ...r }));
+    return this.rules.list();
   }
 
   private matches(rule: FaultRule, facts: RequestFacts): boolean {
@@ -77,18 +76,8 @@ export class FaultTable {
     return true;
   }
 
-  /** What applies to one request; consumes one use of each rule that applied. */
+  /** What applies to one request; latency rules add up, the first other matching rule decides. */
   decide(facts: RequestFacts): FaultDecision {
-    let latencyMs = 0;
-    let terminal: FaultDecision['terminal'];
-    for (const rule of this.rules) {
-      if (!this.matches(rule, facts)) continue;
-      if (rule.action.type === 'latency') latencyMs += rule.action.ms;
-      else if (terminal === undefined) terminal = rule.action;
-      else continue;
-      if (rule.times !== undefined) rule.times--;
-    }
-    this.rules = this.rules.filter((r) => r.times === undefined || r.times > 0);
-    return { latencyMs, terminal };
+    return this.rules.decide((rule) => this.matches(rule, facts));
   }
 }

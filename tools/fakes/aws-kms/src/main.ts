@@ -1,7 +1,10 @@
 // The AWS KMS fake as a process: `node dist/tools/fakes/aws-kms/main.js --port 4599 --key alias/dev`.
 // Prints one JSON line on stdout with what it serves, then runs until SIGINT/SIGTERM.
+import { FakeCli } from '@tsp/fake-support';
 import { parseCli, USAGE } from './cli-options';
 import { startFakeAwsKms } from './fake-server';
+
+const cli = new FakeCli('fake-aws-kms');
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
@@ -21,15 +24,7 @@ async function main(): Promise<void> {
     credentials: options.credentials.map((c) => (generatedSecret ? c : { accessKeyId: c.accessKeyId })),
     keys: fake.keys(),
   };
-  process.stdout.write(`${JSON.stringify(served)}\n`);
-  const stop = (): void => {
-    void fake.stop().then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  cli.serve(served, () => fake.stop());
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`fake-aws-kms: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(2);
-});
+cli.run(main);

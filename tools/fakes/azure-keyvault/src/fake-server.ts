@@ -1,10 +1,9 @@
-import { createServer as createHttpServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { addValidRule, generateLoopbackCertificate, guardedListener, LoopbackCertificate, readBodyOrDestroy, sendJson, startLoopbackServer } from '@tsp/fake-support';
+import { entraEndpoint, EntraHost, entraHost, fakeAppRegistration } from './entra-app';
 import { EntraAuthority, EntraReply, entraError } from './entra-token';
 import { FaultDecision, FaultRule, FaultTable, faultRuleProblems, FakeOperation } from './faults';
 import { KeyStore, WrapAlgorithm, wrapWith } from './key-store';
-import { generateLoopbackCertificate, LoopbackCertificate } from './tls-certificate';
 import { classify, VaultApi } from './vault-api';
 import { accessDenied, keyDisabled, keyNotFound, Reply, requestIdHeaders, throttled, unavailable, vaultError } from './vault-errors';
 
@@ -35,15 +34,8 @@ export interface FakeCounts {
   unwrapkey: number;
 }
 
-export interface FakeAzureKeyVault {
-  /** Vault base URL (keyPath.vaultBaseUrl), e.g. https://127.0.0.1:PORT. */
-  readonly url: string;
-  /** Entra authority host (credentials.authorityHost); same server. */
-  readonly authorityHost: string;
-  readonly port: number;
-  readonly tenantGuid: string;
-  readonly clientId: string;
-  readonly clientSecret: string;
+/** `url` is the vault base URL (keyPath.vaultBaseUrl), `authorityHost` the credentials' authorityHost. */
+export interface FakeAzureKeyVault extends EntraHost {
   /** PEM of the certificate to trust when served over https. */
   readonly caCert: string | undefined;
   counts(): FakeCounts;
@@ -62,26 +54,10 @@ export interface FakeAzureKeyVault {
 
 const MAX_BODY = 64 * 1024;
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) req.destroy(new Error('body too large'));
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 function send(res: ServerResponse, reply: Reply | EntraReply): void {
   if (res.destroyed || res.writableEnded) return;
-  const body = JSON.stringify(reply.body);
   const extra = 'headers' in reply && reply.headers !== undefined ? reply.headers : {};
-  res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...requestIdHeaders(), ...extra });
-  res.end(body);
+  sendJson(res, reply.status, reply.body, { ...requestIdHeaders(), ...extra }, 'application/json; charset=utf-8');
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
@@ -89,12 +65,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** Starts the fake Azure Key Vault + Entra ID token endpoint on 127.0.0.1. */
 export async function startFakeAzureKeyVault(options: FakeAzureKeyVaultOptions = {}): Promise<FakeAzureKeyVault> {
   const tls = options.tls === true ? generateLoopbackCertificate() : options.tls === false ? undefined : options.tls;
-  const scheme = tls === undefined ? 'http' : 'https';
-  const app = {
-    tenantGuid: options.tenantGuid ?? randomUUID(),
-    clientId: options.clientId ?? randomUUID(),
-    clientSecret: options.clientSecret ?? `fake-secret-${randomUUID()}`,
-  };
+  const app = fakeAppRegistration(options);
   const keys = new KeyStore();
   for (const [name, n] of Object.entries(options.keys ?? { 'tsp-key': 1 })) await keys.create(name, n);
   const faults = new FaultTable();
@@ -144,12 +115,7 @@ export async function startFakeAzureKeyVault(options: FakeAzureKeyVaultOptions =
       handle.resetCounts();
       return done;
     }
-    if (method === 'POST' && what === 'faults') {
-      const problems = faultRuleProblems(body);
-      if (problems.length > 0) return { status: 400, body: { problems } };
-      faults.add(body as FaultRule);
-      return { status: 201, body: {} };
-    }
+    if (method === 'POST' && what === 'faults') return addValidRule(body, faultRuleProblems, (rule: FaultRule) => faults.add(rule), 201);
     if (method === 'DELETE' && what === 'faults') {
       faults.clear();
       return done;
@@ -172,7 +138,7 @@ export async function startFakeAzureKeyVault(options: FakeAzureKeyVaultOptions =
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const segments = url.pathname.split('/').slice(1);
-    const raw = await readBody(req);
+    const raw = (await readBodyOrDestroy(req, MAX_BODY)).toString('utf8');
     if (segments[0] === '_fake') {
       try {
         return send(res, await control(req.method ?? '', segments, raw));
@@ -180,16 +146,14 @@ export async function startFakeAzureKeyVault(options: FakeAzureKeyVaultOptions =
         return send(res, { status: 400, body: { problems: ['invalid control request'] } });
       }
     }
-    // Entra ID v2.0: /<tenant>/v2.0/.well-known/openid-configuration and /<tenant>/oauth2/v2.0/token
-    if (req.method === 'GET' && segments.length === 4 && segments[1] === 'v2.0' && segments[2] === '.well-known' && segments[3] === 'openid-configuration') {
-      return send(res, entra.openIdConfiguration(base, segments[0]));
-    }
-    if (req.method === 'POST' && segments.length === 4 && segments[1] === 'oauth2' && segments[2] === 'v2.0' && segments[3] === 'token') {
+    const endpoint = entraEndpoint(req.method ?? '', segments);
+    if (endpoint?.kind === 'openid-configuration') return send(res, entra.openIdConfiguration(base, endpoint.tenant));
+    if (endpoint?.kind === 'token') {
       counts.token++;
       const injected = await inject(faults.decide('token', undefined), res, 'token', undefined, '');
       if (injected === 'dropped') return;
       if (injected !== undefined) return send(res, injected);
-      const reply = entra.token(segments[0], new URLSearchParams(raw));
+      const reply = entra.token(endpoint.tenant, new URLSearchParams(raw));
       if (reply.status === 200) counts.tokenGranted++;
       return send(res, reply);
     }
@@ -214,26 +178,14 @@ export async function startFakeAzureKeyVault(options: FakeAzureKeyVaultOptions =
     send(res, injected ?? vault.handle(target.op, target.name, target.version, vreq));
   }
 
-  const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    onRequest(req, res).catch((e: unknown) => {
-      options.onError?.(e);
-      send(res, vaultError(500, 'InternalServerError', 'The fake failed to handle the request.'));
-    });
-  };
-  const server: Server = tls === undefined ? createHttpServer(listener) : createHttpsServer({ cert: tls.cert, key: tls.key }, listener);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-  base = `${scheme}://127.0.0.1:${port}`;
+  const server = await startLoopbackServer(
+    guardedListener(onRequest, (res) => send(res, vaultError(500, 'InternalServerError', 'The fake failed to handle the request.')), options.onError),
+    { port: options.port, tls },
+  );
+  base = server.url;
 
   const handle: FakeAzureKeyVault = {
-    url: base,
-    authorityHost: base,
-    port,
-    ...app,
+    ...entraHost(server, app),
     caCert: tls?.cert,
     counts: () => ({ ...counts }),
     resetCounts: () => {
@@ -256,11 +208,7 @@ export async function startFakeAzureKeyVault(options: FakeAzureKeyVaultOptions =
       if (v === undefined) throw new Error(`no key ${name}/${version}`);
       return wrapWith(v, alg, plaintext);
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => server.stop(),
   };
   return handle;
 }

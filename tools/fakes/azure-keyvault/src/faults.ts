@@ -1,3 +1,5 @@
+import { FaultOrLatencyRule, FirstMatchFaults, RuleChecks } from '@tsp/fake-support';
+
 /**
  * Fault injection for the fake: a rule matches requests by operation and key name and either
  * delays them (latencyMs) or makes them fail the way the real service fails (fault), or both.
@@ -24,15 +26,11 @@ export type FaultKind =
   | 'app-disabled';
 export const FAULT_KINDS: readonly FaultKind[] = ['missing', 'disabled', 'forbidden', 'throttle', 'drop', 'unavailable', 'app-disabled'];
 
-export interface FaultRule {
+export interface FaultRule extends FaultOrLatencyRule<FaultKind> {
   /** Operations the rule applies to; all when omitted. */
   ops?: FakeOperation[];
   /** Key name the rule applies to (vault operations only); all keys when omitted. */
   key?: string;
-  fault?: FaultKind;
-  latencyMs?: number;
-  /** Matching requests the rule applies to before it is used up; unlimited when omitted. */
-  times?: number;
 }
 
 export interface FaultDecision {
@@ -42,45 +40,32 @@ export interface FaultDecision {
 
 /** Problems with a rule received on the control API (empty when valid). */
 export function faultRuleProblems(v: unknown): string[] {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return ['rule must be an object'];
-  const r = v as Record<string, unknown>;
-  const problems: string[] = [];
-  for (const k of Object.keys(r)) if (!['ops', 'key', 'fault', 'latencyMs', 'times'].includes(k)) problems.push(`unknown field ${k}`);
-  if (r['ops'] !== undefined && (!Array.isArray(r['ops']) || !r['ops'].every((o) => (FAKE_OPERATIONS as readonly unknown[]).includes(o)))) {
-    problems.push(`ops must be a list of ${FAKE_OPERATIONS.join(', ')}`);
-  }
-  if (r['key'] !== undefined && typeof r['key'] !== 'string') problems.push('key must be a string');
-  if (r['fault'] !== undefined && !(FAULT_KINDS as readonly unknown[]).includes(r['fault'])) problems.push(`fault must be one of ${FAULT_KINDS.join(', ')}`);
-  const latency = r['latencyMs'];
-  if (latency !== undefined && (typeof latency !== 'number' || !Number.isInteger(latency) || latency < 0)) problems.push('latencyMs must be a non-negative integer');
-  const times = r['times'];
-  if (times !== undefined && (typeof times !== 'number' || !Number.isInteger(times) || times < 1)) problems.push('times must be a positive integer');
-  if (r['fault'] === undefined && r['latencyMs'] === undefined) problems.push('a rule needs fault or latencyMs');
-  return problems;
+  const c = RuleChecks.of(v);
+  if (c === undefined) return ['rule must be an object'];
+  return c
+    .knownFields(['ops', 'key', 'fault', 'latencyMs', 'times'])
+    .listOf('ops', FAKE_OPERATIONS)
+    .string('key')
+    .oneOf('fault', FAULT_KINDS)
+    .nonNegativeInteger('latencyMs')
+    .positiveInteger('times')
+    .needsOneOf(['fault', 'latencyMs']).problems;
 }
 
 export class FaultTable {
-  private rules: FaultRule[] = [];
+  private readonly rules = new FirstMatchFaults<FaultRule>();
 
   add(rule: FaultRule): void {
-    this.rules.push({ ...rule, ...(rule.ops !== undefined ? { ops: [...rule.ops] } : {}) });
+    this.rules.add({ ...rule, ...(rule.ops !== undefined ? { ops: [...rule.ops] } : {}) });
   }
 
   clear(): void {
-    this.rules = [];
+    this.rules.clear();
   }
 
   /** The first matching rule's decision; consumes one use of a counted rule. */
   decide(op: FakeOperation, key: string | undefined): FaultDecision {
-    const i = this.rules.findIndex(
-      (r) => (r.ops === undefined || r.ops.includes(op)) && (r.key === undefined || (op !== 'token' && r.key === key)),
-    );
-    if (i < 0) return { fault: undefined, latencyMs: 0 };
-    const r = this.rules[i];
-    if (r.times !== undefined) {
-      r.times -= 1;
-      if (r.times <= 0) this.rules.splice(i, 1);
-    }
-    return { fault: r.fault, latencyMs: r.latencyMs ?? 0 };
+    const r = this.rules.next((r) => (r.ops === undefined || r.ops.includes(op)) && (r.key === undefined || (op !== 'token' && r.key === key)));
+    return { fault: r?.fault, latencyMs: r?.latencyMs ?? 0 };
   }
 }

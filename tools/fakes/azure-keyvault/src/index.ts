@@ -26,7 +26,10 @@
  */
 export * from './fake-server';
 export * from './faults';
-export * from './tls-certificate';
+// The loopback certificate now lives in the fakes' shared support; re-exported for its users.
+export { generateLoopbackCertificate } from '@tsp/fake-support';
+export type { LoopbackCertificate } from '@tsp/fake-support';
+export * from './entra-app';
 export { VAULT_RESOURCE, VAULT_SCOPE, EntraAuthority, entraError } from './entra-token';
 export type { AppRegistration, TokenClaims, EntraReply } from './entra-token';
 export type { WrapAlgorithm } from './key-store';

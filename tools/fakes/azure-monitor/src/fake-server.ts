@@ -1,8 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, Server } from 'node:https';
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzip } from 'node:zlib';
-import { generateLoopbackCertificate, LoopbackCertificate } from '@tsp/fake-azure-keyvault';
+import { entraEndpoint, EntraHost, entraHost, fakeAppRegistration } from '@tsp/fake-azure-keyvault';
+import { addValidRule, generateLoopbackCertificate, guardedListener, LoopbackCertificate, readCappedBody, sendJson, startLoopbackServer } from '@tsp/fake-support';
 import { FaultDecision, FaultRule, FaultTable, faultRuleProblems } from './faults';
 import {
   accepted, badApiVersion, badContentType, badEncoding, forbidden, internalError, invalidPayload, invalidToken, MAX_CALL_BYTES,
@@ -47,15 +47,8 @@ export interface FakeAzureMonitorCounts {
   accepted: number;
 }
 
-export interface FakeAzureMonitor {
-  /** The data collection endpoint (settings.endpoint), e.g. https://127.0.0.1:PORT. */
-  readonly url: string;
-  /** Entra authority host (settings.authorityHost); same server. */
-  readonly authorityHost: string;
-  readonly port: number;
-  readonly tenantGuid: string;
-  readonly clientId: string;
-  readonly clientSecret: string;
+/** `url` is the data collection endpoint (settings.endpoint), `authorityHost` settings.authorityHost. */
+export interface FakeAzureMonitor extends EntraHost {
   /** PEM of the certificate to trust (settings.caCertificate). */
   readonly caCert: string;
   /** The first configured rule and its first stream. */
@@ -84,16 +77,7 @@ export function newRuleId(): string {
 }
 
 function readBody(req: IncomingMessage): Promise<{ data: Buffer; size: number }> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= READ_CAP) chunks.push(c);
-    });
-    req.on('end', () => resolve({ data: Buffer.concat(chunks), size }));
-    req.on('error', reject);
-  });
+  return readCappedBody(req, READ_CAP);
 }
 
 function send(res: ServerResponse, reply: Reply | EntraReply): void {
@@ -104,9 +88,7 @@ function send(res: ServerResponse, reply: Reply | EntraReply): void {
     res.end();
     return;
   }
-  const body = JSON.stringify(reply.body);
-  res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...requestHeaders(), ...extra });
-  res.end(body);
+  sendJson(res, reply.status, reply.body, { ...requestHeaders(), ...extra }, 'application/json; charset=utf-8');
 }
 
 function gunzipCapped(data: Buffer): Promise<Buffer | 'too-large'> {
@@ -127,11 +109,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 export async function startFakeAzureMonitor(options: FakeAzureMonitorOptions = {}): Promise<FakeAzureMonitor> {
   const tls = options.tls ?? generateLoopbackCertificate();
-  const app = {
-    tenantGuid: options.tenantGuid ?? randomUUID(),
-    clientId: options.clientId ?? randomUUID(),
-    clientSecret: options.clientSecret ?? `fake-secret-${randomUUID()}`,
-  };
+  const app = fakeAppRegistration(options);
   const entra = new MonitorEntraAuthority(app);
   const rules = new Map<string, Set<string>>();
   for (const [id, streams] of Object.entries(options.rules ?? { [newRuleId()]: [DEFAULT_STREAM] })) rules.set(id, new Set(streams));
@@ -263,13 +241,7 @@ export async function startFakeAzureMonitor(options: FakeAzureMonitorOptions = {
       handle.reset();
       return { status: 204 };
     }
-    if (method === 'POST' && what === 'faults') {
-      const body: unknown = JSON.parse(raw);
-      const problems = faultRuleProblems(body);
-      if (problems.length > 0) return { status: 400, body: { problems } };
-      faults.add(body as FaultRule);
-      return { status: 201, body: {} };
-    }
+    if (method === 'POST' && what === 'faults') return addValidRule(JSON.parse(raw) as unknown, faultRuleProblems, (rule: FaultRule) => faults.add(rule), 201);
     if (method === 'DELETE' && what === 'faults') {
       faults.clear();
       return { status: 204 };
@@ -288,36 +260,22 @@ export async function startFakeAzureMonitor(options: FakeAzureMonitorOptions = {
         return send(res, { status: 400, body: { problems: ['invalid control request'] } });
       }
     }
-    // Entra ID v2.0: /<tenant>/v2.0/.well-known/openid-configuration and /<tenant>/oauth2/v2.0/token
-    if (method === 'GET' && seg.length === 4 && seg[1] === 'v2.0' && seg[2] === '.well-known' && seg[3] === 'openid-configuration') {
+    const endpoint = entraEndpoint(method, seg);
+    if (endpoint?.kind === 'openid-configuration') {
       req.resume();
-      return send(res, entra.openIdConfiguration(base, seg[0]));
+      return send(res, entra.openIdConfiguration(base, endpoint.tenant));
     }
-    if (method === 'POST' && seg.length === 4 && seg[1] === 'oauth2' && seg[2] === 'v2.0' && seg[3] === 'token') return token(req, res, seg[0]);
+    if (endpoint?.kind === 'token') return token(req, res, endpoint.tenant);
     if (method === 'POST' && seg.length === 4 && seg[0] === 'dataCollectionRules' && seg[2] === 'streams') return ingest(req, res, url, seg[1], seg[3]);
     req.resume();
     send(res, noRoute(method, url.pathname));
   }
 
-  const server: Server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
-    onRequest(req, res).catch((e: unknown) => {
-      options.onError?.(e);
-      send(res, internalError());
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-  base = `https://127.0.0.1:${port}`;
+  const server = await startLoopbackServer(guardedListener(onRequest, (res) => send(res, internalError()), options.onError), { port: options.port, tls });
+  base = server.url;
 
   const handle: FakeAzureMonitor = {
-    url: base,
-    authorityHost: base,
-    port,
-    ...app,
+    ...entraHost(server, app),
     caCert: tls.cert,
     ruleId: firstRule,
     streamName: firstStream,
@@ -332,11 +290,7 @@ export async function startFakeAzureMonitor(options: FakeAzureMonitorOptions = {
       calls = [];
       for (const k of Object.keys(counts) as (keyof FakeAzureMonitorCounts)[]) counts[k] = 0;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => server.stop(),
   };
   return handle;
 }

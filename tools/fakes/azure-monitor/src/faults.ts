@@ -1,3 +1,5 @@
+import { FaultOrLatencyRule, RuleChecks } from '@tsp/fake-support';
+
 /**
  * Fault injection for the fake Logs Ingestion API: a rule matches requests by operation
  * (`token`: the Entra token endpoint, `ingest`: an upload call) and delays them (latencyMs),
@@ -32,17 +34,13 @@ export type FaultKind =
   | 'hang';
 export const FAULT_KINDS: readonly FaultKind[] = ['unavailable', 'internal', 'throttle', 'bad-request', 'too-large', 'unauthorized', 'forbidden', 'not-found', 'drop', 'hang'];
 
-export interface FaultRule {
+export interface FaultRule extends FaultOrLatencyRule<FaultKind> {
   /** Operations the rule applies to; `ingest` only when omitted. */
   ops?: FakeOperation[];
-  fault?: FaultKind;
   /** For `throttle`: the Retry-After seconds (default 1). */
   retryAfterSeconds?: number;
-  latencyMs?: number;
   /** Matching requests let through before the rule applies (default 0). */
   skip?: number;
-  /** Matching requests the rule applies to before it is used up; unlimited when omitted. */
-  times?: number;
 }
 
 export interface FaultDecision {
@@ -53,24 +51,13 @@ export interface FaultDecision {
 
 const KEYS = ['ops', 'fault', 'retryAfterSeconds', 'latencyMs', 'skip', 'times'];
 
-function nonNegativeInt(v: unknown): boolean {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0;
-}
-
 /** Problems with a rule received on the control API (empty when valid). */
 export function faultRuleProblems(v: unknown): string[] {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return ['rule must be an object'];
-  const r = v as Record<string, unknown>;
-  const problems: string[] = [];
-  for (const k of Object.keys(r)) if (!KEYS.includes(k)) problems.push(`unknown field ${k}`);
-  if (r['ops'] !== undefined && (!Array.isArray(r['ops']) || !r['ops'].every((o) => (FAKE_OPERATIONS as readonly unknown[]).includes(o)))) {
-    problems.push(`ops must be a list of ${FAKE_OPERATIONS.join(', ')}`);
-  }
-  if (r['fault'] !== undefined && !(FAULT_KINDS as readonly unknown[]).includes(r['fault'])) problems.push(`fault must be one of ${FAULT_KINDS.join(', ')}`);
-  for (const k of ['retryAfterSeconds', 'latencyMs', 'skip']) if (r[k] !== undefined && !nonNegativeInt(r[k])) problems.push(`${k} must be a non-negative integer`);
-  if (r['times'] !== undefined && (!nonNegativeInt(r['times']) || r['times'] === 0)) problems.push('times must be a positive integer');
-  if (r['fault'] === undefined && r['latencyMs'] === undefined) problems.push('a rule needs fault or latencyMs');
-  return problems;
+  const c = RuleChecks.of(v);
+  if (c === undefined) return ['rule must be an object'];
+  c.knownFields(KEYS).listOf('ops', FAKE_OPERATIONS).oneOf('fault', FAULT_KINDS);
+  for (const k of ['retryAfterSeconds', 'latencyMs', 'skip']) c.nonNegativeInteger(k);
+  return c.positiveInteger('times').needsOneOf(['fault', 'latencyMs']).problems;
 }
 
 export class FaultTable {

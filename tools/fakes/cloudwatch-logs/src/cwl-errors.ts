@@ -1,3 +1,5 @@
+import { AwsJsonError, isErrorNameOf } from '@tsp/fake-aws-kms';
+
 /**
  * CloudWatch Logs errors as the service answers them over JSON 1.1: a body
  * `{"__type": name, "message": ...}` with the HTTP status AWS uses (client errors 400, service
@@ -30,21 +32,13 @@ export const CWL_ERRORS = {
 export type CwlErrorName = keyof typeof CWL_ERRORS;
 
 export function isCwlErrorName(s: unknown): s is CwlErrorName {
-  return typeof s === 'string' && Object.prototype.hasOwnProperty.call(CWL_ERRORS, s);
+  return isErrorNameOf(CWL_ERRORS, s);
 }
 
-/** An error answer: status and the body AWS sends. */
-export class CwlError extends Error {
-  constructor(
-    readonly errorName: CwlErrorName,
-    message: string,
-    readonly status: number = CWL_ERRORS[errorName],
-  ) {
-    super(message);
-  }
-
-  body(): string {
-    return JSON.stringify({ __type: this.errorName, message: this.message });
+/** An error answer: status (AWS's for the name unless given) and the body AWS sends. */
+export class CwlError extends AwsJsonError<CwlErrorName> {
+  constructor(name: CwlErrorName, message: string, status: number = CWL_ERRORS[name]) {
+    super(name, message, status);
   }
 }
 

@@ -1,7 +1,6 @@
-import { createServer, IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { randomUUID } from 'node:crypto';
-import { SigV4Credential, verifySigV4 } from '@tsp/fake-aws-kms';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendAwsJson, SigV4Credential, verifySigV4 } from '@tsp/fake-aws-kms';
+import { actOutSilentFault, ControlRoutes, guardedListener, LatencyTimers, readBody as readCapped, runControlRoute, startLoopbackServer } from '@tsp/fake-support';
 import { CwlError, defaultCwlMessage, isCwlErrorName } from './cwl-errors';
 import { CwlFaultRule, CwlFaultTable } from './faults';
 import { LogStore, StoredLogEvent } from './log-store';
@@ -56,23 +55,12 @@ export interface FakeCloudWatchLogs {
 const TARGET_PREFIX = 'Logs_20140328.';
 const MAX_BODY = 8 * 1024 * 1024;
 
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY) chunks.push(c);
-    });
-    req.on('end', () => resolve(size > MAX_BODY ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+/** The body, or undefined over MAX_BODY bytes. */
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const raw = await readCapped(req, MAX_BODY);
+  return raw === 'too-large' ? undefined : raw;
 }
 
-function send(res: ServerResponse, status: number, body: string, contentType = 'application/x-amz-json-1.1'): void {
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'x-amzn-requestid': randomUUID() });
-  res.end(body);
-}
 
 export async function startFakeCloudWatchLogs(options: FakeCloudWatchLogsOptions): Promise<FakeCloudWatchLogs> {
   const region = options.region ?? 'us-east-1';
@@ -84,16 +72,7 @@ export async function startFakeCloudWatchLogs(options: FakeCloudWatchLogsOptions
   const faults = new CwlFaultTable();
   for (const f of options.faults ?? []) faults.add(f);
   let log: CwlRequestRecord[] = [];
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        resolve();
-      }, ms);
-      timers.add(t);
-    });
+  const timers = new LatencyTimers();
 
   async function handleApi(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
@@ -104,7 +83,7 @@ export async function startFakeCloudWatchLogs(options: FakeCloudWatchLogsOptions
     const fail = (e: CwlError): void => {
       record.outcome = e.errorName;
       record.status = e.status;
-      send(res, e.status, e.body());
+      sendAwsJson(res, e.status, e.body());
     };
     if (body === undefined) return fail(new CwlError('InvalidParameterException', 'Request body too large.'));
     const auth = verifySigV4({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body }, { service: 'logs', region, credentials: options.credentials });
@@ -126,81 +105,63 @@ export async function startFakeCloudWatchLogs(options: FakeCloudWatchLogsOptions
     }
     if (Array.isArray(input['logEvents'])) record.events = input['logEvents'].length;
     const decision = faults.decide(operation);
-    if (decision.latencyMs > 0) await sleep(decision.latencyMs);
+    if (decision.latencyMs > 0) await timers.sleep(decision.latencyMs);
     const t = decision.terminal;
-    if (t?.type === 'hang') {
-      record.outcome = 'hung';
+    const silent = actOutSilentFault(t?.type, req);
+    if (silent !== undefined) {
+      record.outcome = silent;
       record.status = undefined;
-      return;
-    }
-    if (t?.type === 'drop') {
-      record.outcome = 'dropped';
-      record.status = undefined;
-      req.socket.destroy();
       return;
     }
     if (t?.type === 'error') return fail(new CwlError(t.error, t.message ?? defaultCwlMessage(t.error, operation), t.status));
     try {
-      if (operation === 'PutLogEvents') return send(res, 200, JSON.stringify(store.put(input)));
+      if (operation === 'PutLogEvents') return sendAwsJson(res, 200, JSON.stringify(store.put(input)));
       if (operation === 'CreateLogStream') {
         const { group, stream } = LogStore.namesOf(input);
         store.createStream(group, stream);
       } else store.createGroup(LogStore.groupOf(input));
-      return send(res, 200, '');
+      return sendAwsJson(res, 200, '');
     } catch (e) {
       if (e instanceof CwlError) return fail(e);
       return fail(new CwlError('ServiceUnavailableException', 'The service cannot complete the request.'));
     }
   }
 
-  function handleControl(req: IncomingMessage, res: ServerResponse, path: string): void {
-    const json = (status: number, v: unknown): void => send(res, status, JSON.stringify(v), 'application/json');
-    const route = `${req.method} ${path}`;
-    if (route === 'GET /__fake/health') return json(200, { ok: true });
-    if (route === 'GET /__fake/groups') return json(200, store.listGroups());
-    if (route === 'GET /__fake/events') return json(200, store.allEvents());
-    if (route === 'DELETE /__fake/faults') {
+  const controlRoutes: ControlRoutes = {
+    'GET /__fake/health': () => ({ status: 200, body: { ok: true } }),
+    'GET /__fake/groups': () => ({ status: 200, body: store.listGroups() }),
+    'GET /__fake/events': () => ({ status: 200, body: store.allEvents() }),
+    'DELETE /__fake/faults': () => {
       faults.clear();
-      return json(200, {});
-    }
-    if (route === 'POST /__fake/faults') {
-      void readBody(req).then((b) => {
-        try {
-          const rule = JSON.parse((b ?? Buffer.alloc(0)).toString('utf8')) as CwlFaultRule;
-          const a = rule?.action;
-          const ok = a !== undefined && (['drop', 'hang'].includes(a.type) || (a.type === 'latency' && typeof a.ms === 'number') || (a.type === 'error' && isCwlErrorName(a.error)));
-          if (!ok) throw new Error('bad rule');
-          faults.add(rule);
-          json(200, {});
-        } catch {
-          json(400, { error: 'expected {"operation"?, "times"?, "action": {"type": "error"|"drop"|"hang"|"latency", ...}}' });
-        }
-      });
-      return;
-    }
-    json(404, { error: 'not found' });
+      return { status: 200, body: {} };
+    },
+    'POST /__fake/faults': async (r) => {
+      const rule = (await r.json()) as CwlFaultRule | null | undefined;
+      const a = rule?.action;
+      const ok = typeof a === 'object' && a !== null && (['drop', 'hang'].includes(a.type) || (a.type === 'latency' && typeof a.ms === 'number') || (a.type === 'error' && isCwlErrorName(a.error)));
+      if (rule === null || rule === undefined || !ok) return { status: 400, body: { error: 'expected {"operation"?, "times"?, "action": {"type": "error"|"drop"|"hang"|"latency", ...}}' } };
+      faults.add(rule);
+      return { status: 200, body: {} };
+    },
+  };
+
+  async function handleControl(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const answer = (await runControlRoute(req, path, controlRoutes, MAX_BODY)) ?? { status: 404, body: { error: 'not found' } };
+    sendAwsJson(res, answer.status, JSON.stringify(answer.body), 'application/json');
   }
 
-  const server = createServer((req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (path.startsWith('/__fake/')) return handleControl(req, res, path);
-    handleApi(req, res).catch(() => {
-      if (!res.headersSent) send(res, 500, JSON.stringify({ __type: 'InternalFailure', message: 'internal error' }));
-    });
-  });
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+    return path.startsWith('/__fake/') ? handleControl(req, res, path) : handleApi(req, res);
+  };
+  const server = await startLoopbackServer(
+    guardedListener(handle, (res) => sendAwsJson(res, 500, JSON.stringify({ __type: 'InternalFailure', message: 'internal error' }))),
+    { port: options.port },
+  );
 
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: server.url,
+    port: server.port,
     region,
     events: (g, s) => store.events(g, s),
     received: () =>
@@ -216,13 +177,11 @@ export async function startFakeCloudWatchLogs(options: FakeCloudWatchLogsOptions
     requests: () => log.map((r) => ({ ...r })),
     addFault: (rule) => faults.add(rule),
     clearFaults: () => faults.clear(),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const t of timers) clearTimeout(t);
-        timers.clear();
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-        log = [];
-      }),
+    stop: () => {
+      timers.clear();
+      const stopped = server.stop();
+      log = [];
+      return stopped;
+    },
   };
 }

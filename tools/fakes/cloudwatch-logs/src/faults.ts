@@ -1,3 +1,4 @@
+import { LayeredDecision, LayeredFaults } from '@tsp/fake-support';
 import type { CwlErrorName } from './cwl-errors';
 
 /**
@@ -22,38 +23,26 @@ export interface CwlFaultRule {
   action: CwlFaultAction;
 }
 
-export interface CwlFaultDecision {
-  latencyMs: number;
-  terminal: Exclude<CwlFaultAction, { type: 'latency' }> | undefined;
-}
+export type CwlFaultDecision = LayeredDecision<Exclude<CwlFaultAction, { type: 'latency' }>>;
 
+/** The rules in place: latency rules add up, the first other matching rule decides (see LayeredFaults). */
 export class CwlFaultTable {
-  private rules: CwlFaultRule[] = [];
+  private readonly rules = new LayeredFaults<CwlFaultAction, CwlFaultRule>();
 
   add(rule: CwlFaultRule): void {
-    this.rules.push({ ...rule });
+    this.rules.add(rule);
   }
 
   clear(): void {
-    this.rules = [];
+    this.rules.clear();
   }
 
   list(): CwlFaultRule[] {
-    return this.rules.map((r) => ({ ...r }));
+    return this.rules.list();
   }
 
-  /** What applies to one request; consumes one use of each rule that applied. */
+  /** What applies to one request of `operation`; consumes one use of each rule that applied. */
   decide(operation: string): CwlFaultDecision {
-    let latencyMs = 0;
-    let terminal: CwlFaultDecision['terminal'];
-    for (const rule of this.rules) {
-      if (rule.operation !== undefined && rule.operation !== operation) continue;
-      if (rule.action.type === 'latency') latencyMs += rule.action.ms;
-      else if (terminal === undefined) terminal = rule.action;
-      else continue;
-      if (rule.times !== undefined) rule.times--;
-    }
-    this.rules = this.rules.filter((r) => r.times === undefined || r.times > 0);
-    return { latencyMs, terminal };
+    return this.rules.decide((rule) => rule.operation === undefined || rule.operation === operation);
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { FakeCli, HELP_OPTION, PORT_OPTION } from '@tsp/fake-support';
 import { startFakeCloudWatchLogs } from './fake-server';
 
 /**
@@ -10,34 +11,28 @@ import { startFakeCloudWatchLogs } from './fake-server';
  * random pair is generated and printed. Prints one JSON line {url, port, region, ...} and runs
  * until SIGINT/SIGTERM. Faults: POST /__fake/faults (see faults.ts).
  */
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: '0' },
-    region: { type: 'string', default: 'us-east-1' },
-    'access-key-id': { type: 'string' },
-    'secret-access-key': { type: 'string' },
-    'session-token': { type: 'string' },
-    group: { type: 'string', multiple: true },
-    help: { type: 'boolean', default: false },
-  },
-  strict: true,
-});
-
-function fail(message: string): never {
-  process.stderr.write(`fake-cloudwatch-logs: ${message}\n`);
-  process.exit(2);
-}
+const cli = new FakeCli('fake-cloudwatch-logs', 'Usage: main.js [--port N] [--region R] [--access-key-id ID --secret-access-key S [--session-token T]] [--group NAME[:STREAM,...]]');
+const { values } = cli.parse(() =>
+  parseArgs({
+    options: {
+      ...PORT_OPTION,
+      region: { type: 'string', default: 'us-east-1' },
+      'access-key-id': { type: 'string' },
+      'secret-access-key': { type: 'string' },
+      'session-token': { type: 'string' },
+      group: { type: 'string', multiple: true },
+      ...HELP_OPTION,
+    },
+    strict: true,
+  }),
+);
 
 async function main(): Promise<void> {
-  if (values.help) {
-    process.stdout.write('Usage: main.js [--port N] [--region R] [--access-key-id ID --secret-access-key S [--session-token T]] [--group NAME[:STREAM,...]]\n');
-    return;
-  }
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be 0..65535');
+  if (cli.helpAsked(values.help)) return;
+  const port = cli.port(values.port);
   const id = values['access-key-id'];
   const secret = values['secret-access-key'];
-  if ((id === undefined) !== (secret === undefined)) fail('--access-key-id and --secret-access-key go together');
+  if ((id === undefined) !== (secret === undefined)) cli.fail('--access-key-id and --secret-access-key go together');
   const generated = id === undefined;
   const credential =
     id !== undefined && secret !== undefined
@@ -45,18 +40,13 @@ async function main(): Promise<void> {
       : { accessKeyId: `AKIAFAKE${randomBytes(6).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(30).toString('base64') };
   const groups = (values.group ?? []).map((g) => {
     const [name = '', streams] = g.split(':', 2);
-    if (name === '') fail(`--group ${g}: expected NAME[:STREAM,...]`);
+    if (name === '') cli.fail(`--group ${g}: expected NAME[:STREAM,...]`);
     return { name, streams: streams === undefined ? [] : streams.split(',').filter((s) => s !== '') };
   });
   const fake = await startFakeCloudWatchLogs({ port, region: values.region, credentials: [credential], groups });
   // Generated credentials are printed (nobody else knows them); given ones are not echoed.
   const creds = generated ? credential : { accessKeyId: credential.accessKeyId };
-  process.stdout.write(`${JSON.stringify({ service: 'cloudwatch-logs', url: fake.url, port: fake.port, region: fake.region, credentials: creds, control: `${fake.url}/__fake/` })}\n`);
-  const stop = (): void => {
-    void fake.stop().then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  cli.serve({ service: 'cloudwatch-logs', url: fake.url, port: fake.port, region: fake.region, credentials: creds, control: `${fake.url}/__fake/` }, () => fake.stop());
 }
 
-main().catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
+cli.run(main);

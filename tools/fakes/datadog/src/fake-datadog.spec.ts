@@ -1,26 +1,11 @@
-import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
+import { LoopbackAnswer, requestLoopback } from '@tsp/fake-support';
 import { FakeDatadog, startFakeDatadog } from './fake-server';
 
 const KEY = 'fake-dd-key-0123456789';
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function call(url: string, method: string, path: string, body: Buffer | string, headers: Record<string, string> = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { method, headers: { 'content-length': Buffer.byteLength(body), ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString('utf8')));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const call = (url: string, method: string, path: string, body: Buffer | string, headers: Record<string, string> = {}): Promise<LoopbackAnswer> =>
+  requestLoopback(`${url}${path}`, { method, body, headers });
 
 const json = { 'content-type': 'application/json', 'dd-api-key': KEY };
 const logs = (n: number, message = 'm'): string => JSON.stringify(Array.from({ length: n }, (_, i) => ({ message: `${message}${i}` })));

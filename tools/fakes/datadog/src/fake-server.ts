@@ -1,20 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { createServer as createHttpServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip, inflate } from 'node:zlib';
-import type { LoopbackCertificate } from '@tsp/fake-azure-keyvault';
+import { actOutSilentFault, ControlRoutes, faultRoutes, guardedListener, LoopbackFake, LoopbackServerOptions, readBody, receivedRoutes, runControlRoute, sendJson, startLoopbackServer, writeJsonText } from '@tsp/fake-support';
 import { DatadogFault, FaultList, faultProblems } from './faults';
 import { MAX_PAYLOAD_BYTES, readPayload, StoredLog } from './intake-payload';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
 
-export interface FakeDatadogOptions {
-  /** Port on 127.0.0.1 (0: any free port). */
-  port?: number;
-  /** Serve https with this certificate (trust `tls.cert` as the CA). */
-  tls?: LoopbackCertificate;
+export interface FakeDatadogOptions extends LoopbackServerOptions {
   /** API keys accepted in DD-API-KEY; one is generated when omitted. */
   apiKeys?: readonly string[];
   latencyMs?: number;
@@ -37,9 +32,7 @@ export interface ReceivedIntakeRequest {
   status: number;
 }
 
-export interface FakeDatadog {
-  url: string;
-  port: number;
+export interface FakeDatadog extends LoopbackFake {
   /** The API key accepted (the first one, or the generated one). */
   apiKey: string;
   /** Logs accepted so far, in arrival order. */
@@ -48,7 +41,6 @@ export interface FakeDatadog {
   addFault(fault: DatadogFault): void;
   clearFaults(): void;
   setLatency(ms: number): void;
-  stop(): Promise<void>;
 }
 
 /** Datadog's log intake error body (HTTPLogErrors). */
@@ -56,23 +48,6 @@ function logErrors(status: number, title: string, detail: string): string {
   return JSON.stringify({ errors: [{ status: String(status), title, detail }] });
 }
 
-function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
-  res.end(body);
-}
-
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too-large'> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let n = 0;
-    req.on('data', (c: Buffer) => {
-      n += c.length;
-      if (n <= max) chunks.push(c);
-    });
-    req.on('end', () => resolve(n > max ? 'too-large' : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
 
 /**
  * A loopback fake of the Datadog Logs intake, POST /api/v2/logs: DD-API-KEY checked (401
@@ -89,28 +64,15 @@ export async function startFakeDatadog(options: FakeDatadogOptions = {}): Promis
   const logs: StoredLog[] = [];
   const requests: ReceivedIntakeRequest[] = [];
 
-  const control = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
-    const raw = await readBody(req, 1024 * 1024);
-    const json = (): unknown => JSON.parse(raw === 'too-large' ? '' : raw.toString('utf8') || 'null');
-    if (path === '/_fake/received' && req.method === 'GET') return send(res, 200, JSON.stringify({ logs }));
-    if (path === '/_fake/faults' && req.method === 'DELETE') {
-      faults.clear();
-      return send(res, 200, '{}');
-    }
-    if (path === '/_fake/faults' && req.method === 'POST') {
-      const f = json();
-      const problems = faultProblems(f);
-      if (problems.length > 0) return send(res, 400, JSON.stringify({ problems }));
-      faults.add(f as DatadogFault);
-      return send(res, 200, '{}');
-    }
-    if (path === '/_fake/latency' && req.method === 'PUT') {
-      const ms = (json() as { ms?: unknown } | null)?.ms;
-      if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0) return send(res, 400, JSON.stringify({ problems: ['ms must be a non-negative integer'] }));
+  const controlRoutes: ControlRoutes = {
+    ...receivedRoutes('logs', () => logs),
+    ...faultRoutes(faults, faultProblems, (ms) => {
       latencyMs = ms;
-      return send(res, 200, '{}');
-    }
-    send(res, 404, JSON.stringify({ problems: ['unknown control path'] }));
+    }),
+  };
+  const control = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
+    const answer = (await runControlRoute(req, path, controlRoutes, 1024 * 1024)) ?? { status: 404, body: { problems: ['unknown control path'] } };
+    sendJson(res, answer.status, answer.body);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -118,11 +80,10 @@ export async function startFakeDatadog(options: FakeDatadogOptions = {}): Promis
     if (url.pathname.startsWith('/_fake/')) return control(req, res, url.pathname);
     // Compressed bodies may not be larger than the uncompressed limit either.
     const wire = await readBody(req, MAX_PAYLOAD_BYTES);
-    if (url.pathname !== '/api/v2/logs') return send(res, 404, JSON.stringify({ errors: ['Not found'] }));
-    if (req.method !== 'POST') return send(res, 405, JSON.stringify({ errors: ['Method Not Allowed'] }), { allow: 'POST' });
+    if (url.pathname !== '/api/v2/logs') return writeJsonText(res, 404, JSON.stringify({ errors: ['Not found'] }));
+    if (req.method !== 'POST') return writeJsonText(res, 405, JSON.stringify({ errors: ['Method Not Allowed'] }), { allow: 'POST' });
     const fault = faults.next();
-    if (fault?.kind === 'hang') return; // the socket is closed by stop()
-    if (fault?.kind === 'drop') return void req.socket.destroy();
+    if (actOutSilentFault(fault?.kind, req) !== undefined) return; // stop() closes a hung request
     if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
     const keyHeader = req.headers['dd-api-key'];
     const key = Array.isArray(keyHeader) ? keyHeader[0] : keyHeader;
@@ -142,7 +103,7 @@ export async function startFakeDatadog(options: FakeDatadogOptions = {}): Promis
     requests.push(entry);
     const answer = (status: number, body: string, headers: Record<string, string> = {}): void => {
       entry.status = status;
-      send(res, status, body, headers);
+      writeJsonText(res, status, body, headers);
     };
     if (apiKey === 'missing') return answer(401, JSON.stringify({ errors: ['Unauthorized'] }));
     if (apiKey === 'invalid') return answer(403, JSON.stringify({ errors: ['Forbidden'] }));
@@ -183,20 +144,13 @@ export async function startFakeDatadog(options: FakeDatadogOptions = {}): Promis
     answer(202, '{}');
   };
 
-  const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) send(res, 500, logErrors(500, 'Internal Server Error', 'fake internal error'));
-    });
-  };
-  const server: Server = options.tls === undefined ? createHttpServer(listener) : createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as { port: number }).port;
+  const server = await startLoopbackServer(
+    guardedListener(handle, (res) => writeJsonText(res, 500, logErrors(500, 'Internal Server Error', 'fake internal error'))),
+    options,
+  );
   return {
-    url: `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
-    port,
+    url: server.url,
+    port: server.port,
     apiKey: apiKeys[0],
     received: () => [...logs],
     requests: () => [...requests],
@@ -205,10 +159,6 @@ export async function startFakeDatadog(options: FakeDatadogOptions = {}): Promis
     setLatency: (ms) => {
       latencyMs = ms;
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop: () => server.stop(),
   };
 }

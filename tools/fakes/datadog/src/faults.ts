@@ -1,3 +1,5 @@
+import { FirstMatchFaults, RuleChecks } from '@tsp/fake-support';
+
 /**
  * Faults the fake Datadog intake can be told to produce, each the way the intake answers.
  * A fault with `times` is used up by that many intake requests; without it, it stays until cleared.
@@ -25,35 +27,15 @@ const KINDS = ['unavailable', 'error', 'timeout', 'bad-request', 'throttle', 'ha
 
 /** Problems with a fault received on the control API (empty when valid). */
 export function faultProblems(v: unknown): string[] {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return ['fault must be an object'];
-  const f = v as Record<string, unknown>;
-  const problems: string[] = [];
-  if (!KINDS.includes(String(f['kind']))) problems.push(`kind must be one of ${KINDS.join(', ')}`);
-  for (const k of Object.keys(f)) if (!['kind', 'times', 'retryAfterSeconds', 'rateLimitHeadersOnly'].includes(k)) problems.push(`unknown field ${k}`);
-  if (f['times'] !== undefined && !(Number.isInteger(f['times']) && (f['times'] as number) > 0)) problems.push('times must be a positive integer');
-  if (f['retryAfterSeconds'] !== undefined && !(Number.isInteger(f['retryAfterSeconds']) && (f['retryAfterSeconds'] as number) >= 0)) {
-    problems.push('retryAfterSeconds must be a non-negative integer');
-  }
-  if (f['rateLimitHeadersOnly'] !== undefined && typeof f['rateLimitHeadersOnly'] !== 'boolean') problems.push('rateLimitHeadersOnly must be a boolean');
-  return problems;
+  const c = RuleChecks.of(v);
+  if (c === undefined) return ['fault must be an object'];
+  return c
+    .oneOf('kind', KINDS, true)
+    .knownFields(['kind', 'times', 'retryAfterSeconds', 'rateLimitHeadersOnly'])
+    .positiveInteger('times')
+    .nonNegativeInteger('retryAfterSeconds')
+    .boolean('rateLimitHeadersOnly').problems;
 }
 
-export class FaultList {
-  private faults: { fault: DatadogFault; left: number | undefined }[] = [];
-
-  add(fault: DatadogFault): void {
-    this.faults.push({ fault, left: fault.times });
-  }
-
-  clear(): void {
-    this.faults = [];
-  }
-
-  /** The oldest active fault, one use of it consumed; undefined when none. */
-  next(): DatadogFault | undefined {
-    const f = this.faults[0];
-    if (f === undefined) return undefined;
-    if (f.left !== undefined && --f.left <= 0) this.faults.shift();
-    return f.fault;
-  }
-}
+/** The faults in place: the oldest applies, one with `times` is used up by that many requests. */
+export class FaultList extends FirstMatchFaults<DatadogFault> {}

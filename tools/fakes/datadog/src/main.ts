@@ -1,6 +1,5 @@
-import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { generateLoopbackCertificate, LoopbackCertificate } from '@tsp/fake-azure-keyvault';
+import { FakeCli, LATENCY_OPTION, PORT_OPTION, TLS_OPTIONS } from '@tsp/fake-support';
 import { startFakeDatadog } from './fake-server';
 
 /**
@@ -10,46 +9,22 @@ import { startFakeDatadog } from './fake-server';
  * and runs until SIGTERM/SIGINT. Faults and latency can be changed at runtime:
  * POST/DELETE /_fake/faults, PUT /_fake/latency; GET /_fake/received lists the accepted logs.
  */
-function fail(message: string): never {
-  process.stderr.write(`fake-datadog: ${message}\n`);
-  process.exit(2);
-}
-
-/** The command line; a bad option ends the process with its message (no stack). */
-function parseCli() {
-  try {
-    return parseArgs({
-      options: {
-        port: { type: 'string', default: '0' },
-        tls: { type: 'boolean', default: false },
-        'ca-out': { type: 'string' },
-        'api-key': { type: 'string', multiple: true },
-        'latency-ms': { type: 'string', default: '0' },
-      },
-      strict: true,
-    });
-  } catch (e) {
-    return fail(e instanceof Error ? e.message : String(e));
-  }
-}
-const { values } = parseCli();
+const cli = new FakeCli('fake-datadog');
+const { values } = cli.parse(() =>
+  parseArgs({
+    options: { ...PORT_OPTION, ...TLS_OPTIONS, 'api-key': { type: 'string', multiple: true }, ...LATENCY_OPTION },
+    strict: true,
+  }),
+);
 
 async function main(): Promise<void> {
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be 0..65535');
-  const latencyMs = Number(values['latency-ms']);
-  if (!Number.isInteger(latencyMs) || latencyMs < 0) fail('--latency-ms must be a non-negative integer');
-  const tls: LoopbackCertificate | undefined = values.tls ? generateLoopbackCertificate() : undefined;
-  if (tls !== undefined && values['ca-out'] !== undefined) writeFileSync(values['ca-out'], tls.cert);
+  const port = cli.port(values.port);
+  const latencyMs = cli.integer('latency-ms', values['latency-ms'], 0);
+  const tls = cli.tls({ generate: values.tls, caOut: values['ca-out'] });
   const fake = await startFakeDatadog({ port, latencyMs, ...(tls !== undefined ? { tls } : {}), ...(values['api-key'] !== undefined ? { apiKeys: values['api-key'] } : {}) });
   // A generated key is printed (nobody else knows it); keys passed in are not echoed.
   const generated = values['api-key'] === undefined ? { apiKey: fake.apiKey } : {};
-  process.stdout.write(`${JSON.stringify({ url: fake.url, port: fake.port, ...generated })}\n`);
-  const stop = (): void => {
-    void fake.stop().then(() => process.exit(0));
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  cli.serve({ url: fake.url, port: fake.port, ...generated }, () => fake.stop());
 }
 
-main().catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
+cli.run(main);

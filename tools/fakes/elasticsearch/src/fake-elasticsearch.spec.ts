@@ -1,26 +1,11 @@
-import { request } from 'node:http';
+import { LoopbackAnswer, requestLoopback } from '@tsp/fake-support';
 import { FakeElasticsearch, startFakeElasticsearch } from './fake-server';
 
 const KEY = { id: 'kid', key: 'fake-es-key-secret' };
 const AUTH = `ApiKey ${Buffer.from(`${KEY.id}:${KEY.key}`).toString('base64')}`;
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function call(url: string, method: string, path: string, body: string, headers: Record<string, string> = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { method, headers: { 'content-length': Buffer.byteLength(body), ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString('utf8')));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const call = (url: string, method: string, path: string, body: string, headers: Record<string, string> = {}): Promise<LoopbackAnswer> =>
+  requestLoopback(`${url}${path}`, { method, body, headers });
 
 const ndjson = { 'content-type': 'application/x-ndjson', authorization: AUTH };
 const bulk = (...lines: object[]): string => `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`;

@@ -1,17 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { createServer as createHttpServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { LoopbackCertificate } from '@tsp/fake-azure-keyvault';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { actOutSilentFault, ControlRoutes, faultRoutes, guardedListener, LoopbackFake, LoopbackServerOptions, readBody, runControlRoute, startLoopbackServer, writeJsonText } from '@tsp/fake-support';
 import { parseBulk } from './bulk-parser';
 import { badApiKey, badBasicCredentials, badRequest, clusterBlocked, errorBody, EsError, missingCredentials, rejectedExecution, REALM_HEADER } from './es-errors';
 import { EsFault, FaultList, faultProblems } from './faults';
 import { BulkOutcome, DocumentStore, runBulk, StoredDocument } from './document-store';
 
-export interface FakeElasticsearchOptions {
-  /** Port on 127.0.0.1 (0: any free port). */
-  port?: number;
-  /** Serve https with this certificate (trust `tls.cert` as the CA). */
-  tls?: LoopbackCertificate;
+export interface FakeElasticsearchOptions extends LoopbackServerOptions {
   /** API keys accepted (`Authorization: ApiKey base64(id:key)`); one is generated when neither keys nor users are given. */
   apiKeys?: readonly { id: string; key: string }[];
   /** Basic users accepted. */
@@ -36,9 +31,7 @@ export interface ReceivedBulkRequest {
   status: number;
 }
 
-export interface FakeElasticsearch {
-  url: string;
-  port: number;
+export interface FakeElasticsearch extends LoopbackFake {
   /** The generated API key, encoded as Elasticsearch returns it (base64 of id:key), when one was generated. */
   encodedApiKey: string | undefined;
   /** Stored documents in arrival order (of one index when given). */
@@ -47,28 +40,14 @@ export interface FakeElasticsearch {
   addFault(fault: EsFault): void;
   clearFaults(): void;
   setLatency(ms: number): void;
-  stop(): Promise<void>;
 }
 
 const DEFAULT_MAX_CONTENT = 100 * 1024 * 1024;
 const BULK_PARAMS = ['pipeline', 'refresh', 'routing', 'timeout', 'wait_for_active_shards', 'require_alias', 'require_data_stream', '_source', 'filter_path', 'pretty', 'error_trace', 'human'];
 
+/** Every answer of the fake, control API included, carries X-Elastic-Product as Elasticsearch's do. */
 function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch', 'content-length': Buffer.byteLength(body), ...headers });
-  res.end(body);
-}
-
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too-large'> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let n = 0;
-    req.on('data', (c: Buffer) => {
-      n += c.length;
-      if (n <= max) chunks.push(c);
-    });
-    req.on('end', () => resolve(n > max ? 'too-large' : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+  writeJsonText(res, status, body, { 'x-elastic-product': 'Elasticsearch', ...headers });
 }
 
 /**
@@ -107,29 +86,14 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
   };
 
   const control = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
-    const body = await readBody(req, 1024 * 1024);
-    const json = (): unknown => JSON.parse(body === 'too-large' ? '' : body.toString('utf8') || 'null');
-    if (url.pathname === '/_fake/documents' && req.method === 'GET') {
-      return send(res, 200, JSON.stringify({ documents: store.list(url.searchParams.get('index') ?? undefined) }));
-    }
-    if (url.pathname === '/_fake/faults' && req.method === 'DELETE') {
-      faults.clear();
-      return send(res, 200, '{}');
-    }
-    if (url.pathname === '/_fake/faults' && req.method === 'POST') {
-      const f = json();
-      const problems = faultProblems(f);
-      if (problems.length > 0) return send(res, 400, JSON.stringify({ problems }));
-      faults.add(f as EsFault);
-      return send(res, 200, '{}');
-    }
-    if (url.pathname === '/_fake/latency' && req.method === 'PUT') {
-      const ms = (json() as { ms?: unknown } | null)?.ms;
-      if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0) return send(res, 400, JSON.stringify({ problems: ['ms must be a non-negative integer'] }));
-      latencyMs = ms;
-      return send(res, 200, '{}');
-    }
-    send(res, 404, JSON.stringify({ problems: ['unknown control path'] }));
+    const routes: ControlRoutes = {
+      'GET /_fake/documents': () => ({ status: 200, body: { documents: store.list(url.searchParams.get('index') ?? undefined) } }),
+      ...faultRoutes(faults, faultProblems, (ms) => {
+        latencyMs = ms;
+      }),
+    };
+    const answer = (await runControlRoute(req, url.pathname, routes, 1024 * 1024)) ?? { status: 404, body: { problems: ['unknown control path'] } };
+    send(res, answer.status, JSON.stringify(answer.body));
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -138,8 +102,7 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
     const declared = Number(req.headers['content-length'] ?? '0');
     const body = declared > maxContent ? 'too-large' : await readBody(req, maxContent);
     const fault = url.pathname.endsWith('/_bulk') ? faults.next() : undefined;
-    if (fault?.kind === 'hang') return; // the socket is closed by stop()
-    if (fault?.kind === 'drop') return void req.socket.destroy();
+    if (actOutSilentFault(fault?.kind, req) !== undefined) return; // stop() closes a hung request
     if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
     const uri = req.url ?? '/';
     const principal = authenticate(req.headers['authorization'], uri);
@@ -201,20 +164,13 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
     send(res, 200, JSON.stringify({ took: Date.now() - started, errors: outcome.errors, items: outcome.items }));
   };
 
-  const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) send(res, 500, errorBody(500, { type: 'exception', reason: 'fake internal error' }));
-    });
-  };
-  const server: Server = options.tls === undefined ? createHttpServer(listener) : createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as { port: number }).port;
+  const server = await startLoopbackServer(
+    guardedListener(handle, (res) => send(res, 500, errorBody(500, { type: 'exception', reason: 'fake internal error' }))),
+    options,
+  );
   return {
-    url: `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
-    port,
+    url: server.url,
+    port: server.port,
     encodedApiKey,
     documents: (index) => store.list(index),
     requests: () => [...requests],
@@ -223,10 +179,6 @@ export async function startFakeElasticsearch(options: FakeElasticsearchOptions =
     setLatency: (ms) => {
       latencyMs = ms;
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop: () => server.stop(),
   };
 }

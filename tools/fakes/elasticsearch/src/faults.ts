@@ -1,3 +1,5 @@
+import { FirstMatchFaults, RuleChecks } from '@tsp/fake-support';
+
 /**
  * Faults the fake Elasticsearch can be told to produce, each the way the real cluster answers.
  * A fault with `times` is used up by that many _bulk requests; without it, it stays until cleared.
@@ -28,38 +30,18 @@ function indexList(v: unknown): boolean {
 
 /** Problems with a fault received on the control API (empty when valid). */
 export function faultProblems(v: unknown): string[] {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return ['fault must be an object'];
-  const f = v as Record<string, unknown>;
-  const problems: string[] = [];
-  if (!KINDS.includes(String(f['kind']))) problems.push(`kind must be one of ${KINDS.join(', ')}`);
-  for (const k of Object.keys(f)) if (!['kind', 'times', 'retryAfterSeconds', 'reject', 'retry'].includes(k)) problems.push(`unknown field ${k}`);
-  if (f['times'] !== undefined && !(Number.isInteger(f['times']) && (f['times'] as number) > 0)) problems.push('times must be a positive integer');
-  if (f['retryAfterSeconds'] !== undefined && !(Number.isInteger(f['retryAfterSeconds']) && (f['retryAfterSeconds'] as number) >= 0)) {
-    problems.push('retryAfterSeconds must be a non-negative integer');
-  }
-  if (!indexList(f['reject']) || !indexList(f['retry'])) problems.push("reject and retry must be lists of item positions or 'all'");
-  return problems;
+  const c = RuleChecks.of(v);
+  if (c === undefined) return ['fault must be an object'];
+  c.oneOf('kind', KINDS, true)
+    .knownFields(['kind', 'times', 'retryAfterSeconds', 'reject', 'retry'])
+    .positiveInteger('times')
+    .nonNegativeInteger('retryAfterSeconds');
+  if (!indexList(c.value['reject']) || !indexList(c.value['retry'])) c.problem("reject and retry must be lists of item positions or 'all'");
+  return c.problems;
 }
 
-export class FaultList {
-  private faults: { fault: EsFault; left: number | undefined }[] = [];
-
-  add(fault: EsFault): void {
-    this.faults.push({ fault, left: fault.times });
-  }
-
-  clear(): void {
-    this.faults = [];
-  }
-
-  /** The oldest active fault, one use of it consumed; undefined when none. */
-  next(): EsFault | undefined {
-    const f = this.faults[0];
-    if (f === undefined) return undefined;
-    if (f.left !== undefined && --f.left <= 0) this.faults.shift();
-    return f.fault;
-  }
-}
+/** The faults in place: the oldest applies, one with `times` is used up by that many _bulk requests. */
+export class FaultList extends FirstMatchFaults<EsFault> {}
 
 /** Whether an item position is selected by a fault's list. */
 export function selects(list: readonly number[] | 'all' | undefined, position: number): boolean {

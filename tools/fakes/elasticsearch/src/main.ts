@@ -1,6 +1,5 @@
-import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { generateLoopbackCertificate, LoopbackCertificate } from '@tsp/fake-azure-keyvault';
+import { FakeCli, LATENCY_OPTION, PORT_OPTION, TLS_OPTIONS } from '@tsp/fake-support';
 import { startFakeElasticsearch } from './fake-server';
 
 /**
@@ -11,50 +10,35 @@ import { startFakeElasticsearch } from './fake-server';
  * credentials.apiKey). Prints one JSON line {url, port, encodedApiKey?} and runs until SIGTERM/SIGINT.
  * Faults and latency can be changed at runtime: POST/DELETE /_fake/faults, PUT /_fake/latency.
  */
-function fail(message: string): never {
-  process.stderr.write(`fake-elasticsearch: ${message}\n`);
-  process.exit(2);
-}
-
-/** The command line; a bad option ends the process with its message (no stack). */
-function parseCli() {
-  try {
-    return parseArgs({
-      options: {
-        port: { type: 'string', default: '0' },
-        tls: { type: 'boolean', default: false },
-        'ca-out': { type: 'string' },
-        'api-key': { type: 'string', multiple: true },
-        user: { type: 'string', multiple: true },
-        pipeline: { type: 'string', multiple: true },
-        'latency-ms': { type: 'string', default: '0' },
-        'max-content-length': { type: 'string' },
-      },
-      strict: true,
-    });
-  } catch (e) {
-    return fail(e instanceof Error ? e.message : String(e));
-  }
-}
-const { values } = parseCli();
+const cli = new FakeCli('fake-elasticsearch');
+const { values } = cli.parse(() =>
+  parseArgs({
+    options: {
+      ...PORT_OPTION,
+      ...TLS_OPTIONS,
+      'api-key': { type: 'string', multiple: true },
+      user: { type: 'string', multiple: true },
+      pipeline: { type: 'string', multiple: true },
+      ...LATENCY_OPTION,
+      'max-content-length': { type: 'string' },
+    },
+    strict: true,
+  }),
+);
 
 function pairs(list: string[] | undefined, what: string): [string, string][] {
   return (list ?? []).map((s) => {
     const i = s.indexOf(':');
-    if (i <= 0 || i === s.length - 1) fail(`--${what} expects a:b`);
+    if (i <= 0 || i === s.length - 1) cli.fail(`--${what} expects a:b`);
     return [s.slice(0, i), s.slice(i + 1)];
   });
 }
 
 async function main(): Promise<void> {
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be 0..65535');
-  const latencyMs = Number(values['latency-ms']);
-  if (!Number.isInteger(latencyMs) || latencyMs < 0) fail('--latency-ms must be a non-negative integer');
-  const maxContentLength = values['max-content-length'] === undefined ? undefined : Number(values['max-content-length']);
-  if (maxContentLength !== undefined && !(Number.isInteger(maxContentLength) && maxContentLength > 0)) fail('--max-content-length must be a positive integer');
-  const tls: LoopbackCertificate | undefined = values.tls ? generateLoopbackCertificate() : undefined;
-  if (tls !== undefined && values['ca-out'] !== undefined) writeFileSync(values['ca-out'], tls.cert);
+  const port = cli.port(values.port);
+  const latencyMs = cli.integer('latency-ms', values['latency-ms'], 0);
+  const maxContentLength = cli.integer('max-content-length', values['max-content-length'], 1);
+  const tls = cli.tls({ generate: values.tls, caOut: values['ca-out'] });
   const fake = await startFakeElasticsearch({
     port,
     ...(tls !== undefined ? { tls } : {}),
@@ -66,12 +50,7 @@ async function main(): Promise<void> {
   });
   // A generated key is printed (nobody else knows it); keys passed in are not echoed.
   const generated = fake.encodedApiKey === undefined ? {} : { encodedApiKey: fake.encodedApiKey };
-  process.stdout.write(`${JSON.stringify({ url: fake.url, port: fake.port, ...generated })}\n`);
-  const stop = (): void => {
-    void fake.stop().then(() => process.exit(0));
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  cli.serve({ url: fake.url, port: fake.port, ...generated }, () => fake.stop());
 }
 
-main().catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
+cli.run(main);

@@ -1,19 +1,16 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { delayUnlessClosed, guardedListener, parseJsonLenient, readBody as readLimited, startLoopbackServer } from '@tsp/fake-support';
 import { FakeControl, handleControl } from './control-api';
 import { Fault, FaultPlan, FaultTarget } from './faults';
 import { faultReply, unauthenticated, type ErrorFault } from './google-errors';
 import { KeyStore, VersionState } from './key-store';
 import { handleKmsCall, KmsMethod } from './kms-handler';
+import { googleHost, GoogleHost } from './google-host';
+import { sendGoogleJson as sendJson } from './google-json-answer';
 import { TokenAuthority } from './oauth';
+import { enrollServiceAccounts, ServiceAccountPublicKey } from './service-accounts';
 
-export interface FakeServiceAccount {
-  client_email: string;
-  /** PEM PKCS#8, present for the account the fake generated itself. */
-  private_key: string;
-  token_uri: string;
-}
+export type { FakeServiceAccount } from './google-host';
 
 export interface FakeGcpKmsOptions {
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
@@ -21,7 +18,7 @@ export interface FakeGcpKmsOptions {
   /** CryptoKey names (projects/P/locations/L/keyRings/R/cryptoKeys/K) created at start. */
   keys?: string[];
   /** Service accounts the token endpoint accepts, by public key. Without any, one is generated. */
-  serviceAccounts?: Array<{ clientEmail: string; publicKeyPem: string }>;
+  serviceAccounts?: ServiceAccountPublicKey[];
   /** Latency added to every KMS request, ms. */
   latencyMs?: number;
   /** Faults in place from the start (per key, or for the first N requests). */
@@ -41,61 +38,27 @@ export interface FakeStats {
   tokensIssued: number;
 }
 
-export interface FakeGcpKms extends FakeControl {
-  /** http://127.0.0.1:PORT: the `endpoint` of a gcp KMS config. */
-  readonly url: string;
-  readonly port: number;
-  /** http://127.0.0.1:PORT/token: the service account's `token_uri`. */
-  readonly tokenUri: string;
-  /** The generated service account (when none was configured), ready for a config's credentials. */
-  readonly serviceAccount: FakeServiceAccount | undefined;
+/** `url` is the `endpoint` of a gcp KMS config. */
+export interface FakeGcpKms extends FakeControl, GoogleHost {
   stats(): FakeStats;
-  stop(): Promise<void>;
 }
 
 const KMS_PATH = /^\/v1\/(projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/:]+):(encrypt|decrypt)$/;
 const MAX_BODY = 1024 * 1024;
 const ERROR_FAULTS: readonly Fault[] = ['unauthenticated', 'permission-denied', 'not-found', 'disabled', 'throttle', 'billing-disabled', 'service-disabled', 'unavailable'];
 
+/** The body; undefined when over MAX_BODY bytes or when the request failed. */
 function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY) chunks.push(c);
-    });
-    req.on('end', () => resolve(size <= MAX_BODY ? Buffer.concat(chunks) : undefined));
-    req.on('error', () => resolve(undefined));
-  });
+  return readLimited(req, MAX_BODY).then(
+    (raw) => (raw === 'too-large' ? undefined : raw),
+    () => undefined,
+  );
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
-
+/** The body as a JSON object (an empty body is {}); undefined when it is not one. */
 function parseObject(raw: Buffer): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(raw.length === 0 ? '{}' : raw.toString('utf8'));
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Waits ms, or less when the client goes away meanwhile. */
-function delay(ms: number, res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      res.off('close', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    res.on('close', done);
-  });
+  const v = parseJsonLenient(raw.toString('utf8'), {});
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
 
 /** Starts the fake Cloud KMS (REST) and its OAuth token endpoint on 127.0.0.1. */
@@ -108,20 +71,14 @@ export async function startFakeGcpKms(options: FakeGcpKmsOptions = {}): Promise<
   let port = 0;
   const origins = (): string[] => [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
   const oauth = new TokenAuthority(() => origins().map((o) => `${o}/token`), options.tokenLifetimeSeconds);
-  let generated: { client_email: string; private_key: string } | undefined;
-  if ((options.serviceAccounts ?? []).length === 0) {
-    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    generated = { client_email: 'tsp-fake@fake-project.iam.gserviceaccount.com', private_key: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
-    oauth.addAccount(generated.client_email, pair.publicKey);
-  }
-  for (const a of options.serviceAccounts ?? []) oauth.addAccount(a.clientEmail, a.publicKeyPem);
+  const generated = enrollServiceAccounts(oauth, options.serviceAccounts ?? [], 'tsp-fake@fake-project.iam.gserviceaccount.com');
   const counters = { kmsRequests: 0, encryptRequests: 0, decryptRequests: 0, dropped: 0, abandoned: 0 };
 
   async function kms(req: IncomingMessage, res: ServerResponse, key: string, method: KmsMethod, raw: Buffer): Promise<void> {
     counters.kmsRequests++;
     counters[method === 'encrypt' ? 'encryptRequests' : 'decryptRequests']++;
     const { fault, latencyMs } = plan.next(key);
-    if (latencyMs > 0) await delay(latencyMs, res);
+    if (latencyMs > 0) await delayUnlessClosed(latencyMs, res);
     if (res.destroyed || req.socket.destroyed) {
       counters.abandoned++;
       return;
@@ -180,27 +137,10 @@ export async function startFakeGcpKms(options: FakeGcpKmsOptions = {}): Promise<
     return kms(req, res, m[1], m[2] as KmsMethod, raw);
   }
 
-  const server: Server = createServer((req, res) => {
-    route(req, res).catch(() => {
-      if (!res.headersSent) sendJson(res, 500, { error: { code: 500, message: 'Internal error encountered.', status: 'INTERNAL' } });
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  port = (server.address() as AddressInfo).port;
-  const url = `http://127.0.0.1:${port}`;
-  return {
-    url,
-    port,
-    tokenUri: `${url}/token`,
-    serviceAccount: generated && { ...generated, token_uri: `${url}/token` },
-    ...control,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const server = await startLoopbackServer(
+    guardedListener(route, (res) => sendJson(res, 500, { error: { code: 500, message: 'Internal error encountered.', status: 'INTERNAL' } })),
+    { port: options.port },
+  );
+  port = server.port;
+  return { ...googleHost(server, generated), ...control };
 }

@@ -5,3 +5,8 @@ export type { Fault, FaultTarget } from './faults';
 export type { VersionState } from './key-store';
 export { crc32c } from './crc32c';
 export { TokenAuthority } from './oauth';
+export { GOOGLE_JSON, sendGoogleJson } from './google-json-answer';
+export { enrollServiceAccounts, readServiceAccountFile, SERVICE_ACCOUNT_CLI_OPTION, serviceAccountsFromCli } from './service-accounts';
+export type { GeneratedServiceAccount, ServiceAccountPublicKey } from './service-accounts';
+export { googleHost } from './google-host';
+export type { GoogleHost } from './google-host';

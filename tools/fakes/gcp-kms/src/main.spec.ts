@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
+import { runFakeProcess, startFakeProcess, stopFakeProcess } from '@tsp/fake-support';
 import { freePort } from '@tsp/test-support';
 
 const MAIN = path.resolve(__dirname, '../../../../dist/tools/fakes/gcp-kms/main.js');
@@ -11,13 +10,13 @@ const KEY = 'projects/cli-project/locations/global/keyRings/r/cryptoKeys/k';
 
 it('starts from one command on the chosen port, prints its URLs and a service account, stops on SIGTERM', async () => {
   const port = await freePort();
-  const child = spawn(process.execPath, [MAIN, '--port', String(port), '--key', KEY], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { child, info } = await startFakeProcess<{ url: string; tokenUri: string; keys: string[]; serviceAccount: { client_email: string; private_key: string; token_uri: string } }>(MAIN, [
+    '--port',
+    String(port),
+    '--key',
+    KEY,
+  ]);
   try {
-    const line = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout }).once('line', resolve);
-      child.once('exit', (code) => reject(new Error(`exited ${code}`)));
-    });
-    const info = JSON.parse(line) as { url: string; tokenUri: string; keys: string[]; serviceAccount: { client_email: string; private_key: string; token_uri: string } };
     expect(info.url).toBe(`http://127.0.0.1:${port}`);
     expect(info.tokenUri).toBe(`http://127.0.0.1:${port}/token`);
     expect(info.keys).toEqual([KEY]);
@@ -27,15 +26,12 @@ it('starts from one command on the chosen port, prints its URLs and a service ac
     const unauth = await fetch(`${info.url}/v1/${KEY}:encrypt`, { method: 'POST', body: '{}' });
     expect(unauth.status).toBe(401);
   } finally {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await stopFakeProcess(child)).toBe(0);
   }
 });
 
 it('refuses a bad port', async () => {
-  const child = spawn(process.execPath, [MAIN, '--port', 'x'], { stdio: 'ignore' });
-  expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(2);
+  expect((await runFakeProcess(MAIN, ['--port', 'x'])).code).toBe(2);
 });
 
 it('accepts the service account of a key file, keeping only its public key', async () => {
@@ -43,9 +39,8 @@ it('accepts the service account of a key file, keeping only its public key', asy
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'fake-gcp-')), 'sa.json');
   const email = 'from-file@p.iam.gserviceaccount.com';
   writeFileSync(file, JSON.stringify({ type: 'service_account', client_email: email, private_key: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) }));
-  const child = spawn(process.execPath, [MAIN, '--service-account-file', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { child, info } = await startFakeProcess<{ tokenUri: string; serviceAccount?: unknown }>(MAIN, ['--service-account-file', file]);
   try {
-    const info = JSON.parse(await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve))) as { tokenUri: string; serviceAccount?: unknown };
     expect(info.serviceAccount).toBeUndefined();
     const now = Math.floor(Date.now() / 1000);
     const enc = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -54,8 +49,6 @@ it('accepts the service account of a key file, keeping only its public key', asy
     const r = await fetch(info.tokenUri, { method: 'POST', body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }) });
     expect(r.status).toBe(200);
   } finally {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
+    await stopFakeProcess(child);
   }
 });

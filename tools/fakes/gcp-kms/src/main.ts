@@ -1,7 +1,7 @@
-import { createPublicKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { FakeCli, HELP_OPTION, LATENCY_OPTION, PORT_OPTION } from '@tsp/fake-support';
 import { startFakeGcpKms } from './fake-server';
+import { SERVICE_ACCOUNT_CLI_OPTION, serviceAccountsFromCli } from './service-accounts';
 
 /**
  * The fake Google Cloud KMS from one command:
@@ -14,47 +14,17 @@ import { startFakeGcpKms } from './fake-server';
  * A service-account file is Google's JSON key file (client_email + private_key) or
  * {client_email, public_key} (PEM): only the public key is kept.
  */
-const USAGE = 'usage: main.js [--port N] [--key projects/P/locations/L/keyRings/R/cryptoKeys/K]... [--service-account-file F] [--latency-ms N]\n';
+const cli = new FakeCli('fake-gcp-kms', 'usage: main.js [--port N] [--key projects/P/locations/L/keyRings/R/cryptoKeys/K]... [--service-account-file F] [--latency-ms N]');
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      port: { type: 'string', default: '0' },
-      key: { type: 'string', multiple: true, default: [] },
-      'service-account-file': { type: 'string' },
-      'latency-ms': { type: 'string', default: '0' },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return;
-  }
-  const port = Number(values.port);
-  const latencyMs = Number(values['latency-ms']);
-  if (!Number.isInteger(port) || port < 0 || port > 65535 || !Number.isInteger(latencyMs) || latencyMs < 0) {
-    process.stderr.write(USAGE);
-    process.exit(2);
-  }
-  const serviceAccounts: Array<{ clientEmail: string; publicKeyPem: string }> = [];
-  const file = values['service-account-file'];
-  if (file !== undefined) {
-    const sa = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    const pem = typeof sa['public_key'] === 'string' ? sa['public_key'] : typeof sa['private_key'] === 'string' ? sa['private_key'] : undefined;
-    if (typeof sa['client_email'] !== 'string' || pem === undefined) throw new Error('the service account file needs client_email and private_key or public_key');
-    const publicKeyPem = createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString();
-    serviceAccounts.push({ clientEmail: sa['client_email'], publicKeyPem });
-  }
-  const fake = await startFakeGcpKms({ port, keys: values.key, serviceAccounts, latencyMs });
-  process.stdout.write(`${JSON.stringify({ url: fake.url, tokenUri: fake.tokenUri, keys: values.key, serviceAccount: fake.serviceAccount })}\n`);
-  const stop = (): void => {
-    fake.stop().then(() => process.exit(0), () => process.exit(1));
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  const { values } = cli.parse(() =>
+    parseArgs({ options: { ...PORT_OPTION, key: { type: 'string', multiple: true, default: [] }, ...SERVICE_ACCOUNT_CLI_OPTION, ...LATENCY_OPTION, ...HELP_OPTION } }),
+  );
+  if (cli.helpAsked(values.help)) return;
+  const port = cli.port(values.port);
+  const latencyMs = cli.integer('latency-ms', values['latency-ms'], 0);
+  const fake = await startFakeGcpKms({ port, keys: values.key, serviceAccounts: serviceAccountsFromCli(values), latencyMs });
+  cli.serve({ url: fake.url, tokenUri: fake.tokenUri, keys: values.key, serviceAccount: fake.serviceAccount }, () => fake.stop());
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`fake-gcp-kms: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
-});
+cli.run(main);

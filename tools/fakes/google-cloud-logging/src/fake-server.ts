@@ -1,23 +1,18 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { enrollServiceAccounts, googleHost, GoogleHost, sendGoogleJson as sendJson, ServiceAccountPublicKey } from '@tsp/fake-gcp-kms';
+import { actOutSilentFault, delayUnlessClosed, guardedListener, parseJsonLenient, readBody as readLimited, startLoopbackServer } from '@tsp/fake-support';
 import { FakeFault, FaultPlan, parseFault } from './faults';
 import { GoogleErrorReply, internal, invalidArgument, permissionDenied, reply, throttled, unauthenticated, unavailable } from './logging-errors';
 import { TokenAuthority } from './token-authority';
 import { handleWrite, LogStore, MAX_REQUEST_BYTES, StoredEntry } from './write-handler';
 
-export interface FakeServiceAccount {
-  client_email: string;
-  /** PEM PKCS#8 of the account the fake generated (a throwaway test key). */
-  private_key: string;
-  token_uri: string;
-}
+export type { FakeServiceAccount } from '@tsp/fake-gcp-kms';
 
 export interface FakeGoogleCloudLoggingOptions {
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
   port?: number;
   /** Service accounts the token endpoint accepts, by public key. Without any, one is generated. */
-  serviceAccounts?: Array<{ clientEmail: string; publicKeyPem: string }>;
+  serviceAccounts?: ServiceAccountPublicKey[];
   /** Latency added to every entries:write, ms. */
   latencyMs?: number;
 }
@@ -32,13 +27,8 @@ export interface ReceivedRequest {
   httpStatus: number;
 }
 
-export interface FakeGoogleCloudLogging {
-  /** http://127.0.0.1:PORT: the sink's settings.endpoint. */
-  readonly url: string;
-  readonly port: number;
-  /** http://127.0.0.1:PORT/token: the service account's token_uri. */
-  readonly tokenUri: string;
-  readonly serviceAccount: FakeServiceAccount | undefined;
+/** `url` is the sink's settings.endpoint. */
+export interface FakeGoogleCloudLogging extends GoogleHost {
   /** The jsonPayloads stored so far, in arrival order. */
   received(): Record<string, unknown>[];
   /** The stored entries, whole. */
@@ -52,52 +42,22 @@ export interface FakeGoogleCloudLogging {
   /** Invalidates every access token issued so far (writes then answer 401). */
   revokeTokens(): void;
   stats(): { writeRequests: number; tokenRequests: number; tokensIssued: number; abandoned: number };
-  stop(): Promise<void>;
 }
 
 const WRITE_PATH = '/v2/entries:write';
 
+/** The body, 'too-large' over `limit` bytes, undefined when the request failed. */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large' | undefined> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= limit) chunks.push(c);
-    });
-    req.on('end', () => resolve(size <= limit ? Buffer.concat(chunks) : 'too-large'));
-    req.on('error', () => resolve(undefined));
-  });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
+  return readLimited(req, limit).catch(() => undefined);
 }
 
 function sendReply(res: ServerResponse, r: GoogleErrorReply): void {
   sendJson(res, r.httpStatus, r.body, r.headers);
 }
 
+/** The body parsed as JSON (an empty body is {}); undefined when it is not JSON. */
 function parseJson(raw: Buffer): unknown {
-  try {
-    return JSON.parse(raw.length === 0 ? '{}' : raw.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-function delay(ms: number, res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      res.off('close', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    res.on('close', done);
-  });
+  return parseJsonLenient(raw.toString('utf8'), {});
 }
 
 function projectOf(body: unknown): string {
@@ -140,13 +100,7 @@ export async function startFakeGoogleCloudLogging(options: FakeGoogleCloudLoggin
   const counters = { writeRequests: 0, abandoned: 0 };
   let port = 0;
   const oauth = new TokenAuthority(() => [`http://127.0.0.1:${port}/token`, `http://localhost:${port}/token`]);
-  let generated: { client_email: string; private_key: string } | undefined;
-  if ((options.serviceAccounts ?? []).length === 0) {
-    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    generated = { client_email: 'tsp-logging@fake-project.iam.gserviceaccount.com', private_key: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
-    oauth.addAccount(generated.client_email, pair.publicKey);
-  }
-  for (const a of options.serviceAccounts ?? []) oauth.addAccount(a.clientEmail, a.publicKeyPem);
+  const generated = enrollServiceAccounts(oauth, options.serviceAccounts ?? [], 'tsp-logging@fake-project.iam.gserviceaccount.com');
 
   async function write(req: IncomingMessage, res: ServerResponse, url: URL, raw: Buffer | 'too-large'): Promise<void> {
     counters.writeRequests++;
@@ -166,16 +120,12 @@ export async function startFakeGoogleCloudLogging(options: FakeGoogleCloudLoggin
       else sendReply(res, r);
     };
     const { fault, latencyMs } = plan.next();
-    if (latencyMs > 0) await delay(latencyMs, res);
+    if (latencyMs > 0) await delayUnlessClosed(latencyMs, res);
     if (res.destroyed || req.socket.destroyed) {
       counters.abandoned++;
       return;
     }
-    if (fault?.kind === 'hang') return;
-    if (fault?.kind === 'drop') {
-      req.socket.destroy();
-      return;
-    }
+    if (actOutSilentFault(fault?.kind, req) !== undefined) return;
     if (oauth.authenticate(req.headers.authorization) === undefined) return answer(unauthenticated());
     if (raw === 'too-large') return answer(invalidArgument(`Request payload size exceeds the limit: ${MAX_REQUEST_BYTES} bytes.`));
     const alt = url.searchParams.get('$alt');
@@ -234,22 +184,13 @@ export async function startFakeGoogleCloudLogging(options: FakeGoogleCloudLoggin
     return sendReply(res, reply('NOT_FOUND', 'The requested URL was not found on this server.'));
   }
 
-  const server: Server = createServer((req, res) => {
-    route(req, res).catch(() => {
-      if (!res.headersSent) sendReply(res, internal());
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  port = (server.address() as AddressInfo).port;
-  const url = `http://127.0.0.1:${port}`;
+  const server = await startLoopbackServer(
+    guardedListener(route, (res) => sendReply(res, internal())),
+    { port: options.port },
+  );
+  port = server.port;
   return {
-    url,
-    port,
-    tokenUri: `${url}/token`,
-    serviceAccount: generated && { ...generated, token_uri: `${url}/token` },
+    ...googleHost(server, generated),
     received: () => store.entries.filter((e) => e.jsonPayload !== undefined).map((e) => e.jsonPayload as Record<string, unknown>),
     entries: () => [...store.entries],
     requests: () => [...requests],
@@ -259,10 +200,5 @@ export async function startFakeGoogleCloudLogging(options: FakeGoogleCloudLoggin
     addServiceAccount: (clientEmail, publicKeyPem) => oauth.addAccount(clientEmail, publicKeyPem),
     revokeTokens: () => oauth.revokeAll(),
     stats,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
   };
 }

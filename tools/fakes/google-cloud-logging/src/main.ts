@@ -1,6 +1,6 @@
-import { createPublicKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { SERVICE_ACCOUNT_CLI_OPTION, serviceAccountsFromCli } from '@tsp/fake-gcp-kms';
+import { FakeCli, HELP_OPTION, LATENCY_OPTION, PORT_OPTION } from '@tsp/fake-support';
 import { startFakeGoogleCloudLogging } from './fake-server';
 
 /**
@@ -13,48 +13,17 @@ import { startFakeGoogleCloudLogging } from './fake-server';
  * A service-account file is Google's JSON key file (client_email + private_key) or
  * {client_email, public_key} (PEM): only the public key is kept.
  */
-const USAGE = 'usage: main.js [--port N] [--service-account-file F] [--latency-ms N]\n';
+const cli = new FakeCli('fake-google-cloud-logging', 'usage: main.js [--port N] [--service-account-file F] [--latency-ms N]');
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      port: { type: 'string', default: '0' },
-      'service-account-file': { type: 'string' },
-      'latency-ms': { type: 'string', default: '0' },
-      help: { type: 'boolean', default: false },
-    },
+  const { values } = cli.parse(() => parseArgs({ options: { ...PORT_OPTION, ...SERVICE_ACCOUNT_CLI_OPTION, ...LATENCY_OPTION, ...HELP_OPTION } }));
+  if (cli.helpAsked(values.help)) return;
+  const fake = await startFakeGoogleCloudLogging({
+    port: cli.port(values.port),
+    serviceAccounts: serviceAccountsFromCli(values),
+    latencyMs: cli.integer('latency-ms', values['latency-ms'], 0),
   });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return;
-  }
-  const port = Number(values.port);
-  const latencyMs = Number(values['latency-ms']);
-  if (!Number.isInteger(port) || port < 0 || port > 65535 || !Number.isInteger(latencyMs) || latencyMs < 0) {
-    process.stderr.write(USAGE);
-    process.exit(2);
-  }
-  const serviceAccounts: Array<{ clientEmail: string; publicKeyPem: string }> = [];
-  const file = values['service-account-file'];
-  if (file !== undefined) {
-    const sa = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    const pem = typeof sa['public_key'] === 'string' ? sa['public_key'] : typeof sa['private_key'] === 'string' ? sa['private_key'] : undefined;
-    if (typeof sa['client_email'] !== 'string' || pem === undefined) throw new Error('the service account file needs client_email and private_key or public_key');
-    serviceAccounts.push({ clientEmail: sa['client_email'], publicKeyPem: createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString() });
-  }
-  const fake = await startFakeGoogleCloudLogging({ port, serviceAccounts, latencyMs });
-  process.stdout.write(`${JSON.stringify({ url: fake.url, tokenUri: fake.tokenUri, serviceAccount: fake.serviceAccount })}\n`);
-  const stop = (): void => {
-    fake.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  cli.serve({ url: fake.url, tokenUri: fake.tokenUri, serviceAccount: fake.serviceAccount }, () => fake.stop());
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`fake-google-cloud-logging: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
-});
+cli.run(main);

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createServer as createHttpServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
-import type { LoopbackCertificate } from '@tsp/fake-azure-keyvault';
+import { actOutSilentFault, ControlRoutes, faultRoutes, guardedListener, LatencyTimers, LoopbackFake, LoopbackServerOptions, readBody, receivedRoutes, runControlRoute, startLoopbackServer } from '@tsp/fake-support';
 import { HecAnswer, hecAnswers } from './hec-answers';
 import { splitHecBody } from './hec-body';
 import { SplunkHecFaultRule, SplunkHecFaultTable, splunkHecFaultProblems } from './faults';
@@ -22,11 +20,7 @@ export interface FakeHecToken {
   ack?: boolean;
 }
 
-export interface FakeSplunkHecOptions {
-  /** Port on 127.0.0.1 (0 or omitted: any free port). */
-  port?: number;
-  /** Serve https with this certificate (see generateLoopbackCertificate). */
-  tls?: LoopbackCertificate;
+export interface FakeSplunkHecOptions extends LoopbackServerOptions {
   /** Tokens accepted (default: one random token, indexes ['main']). */
   tokens?: FakeHecToken[];
   /** splunkd's max_content_length in bytes of the (decompressed) body (default 1,000,000). */
@@ -59,10 +53,8 @@ export interface HecRequestRecord {
   status: number;
 }
 
-export interface FakeSplunkHec {
-  /** Base URL, e.g. http://127.0.0.1:PORT (settings.url of the sink). */
-  readonly url: string;
-  readonly port: number;
+/** `url` is the sink's settings.url. */
+export interface FakeSplunkHec extends LoopbackFake {
   /** Tokens accepted; the first is "the" token. */
   readonly tokens: readonly FakeHecToken[];
   /** Events indexed so far, in arrival order. */
@@ -72,26 +64,10 @@ export interface FakeSplunkHec {
   addFault(rule: SplunkHecFaultRule): void;
   clearFaults(): void;
   setTokenDisabled(token: string, disabled: boolean): void;
-  stop(): Promise<void>;
 }
 
 const EVENT_PATHS = new Set(['/services/collector', '/services/collector/event', '/services/collector/event/1.0']);
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function readRaw(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) over = true;
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(over ? 'too-large' : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
 
 function reply(res: ServerResponse, a: HecAnswer): void {
   if (res.destroyed || res.writableEnded) return;
@@ -140,46 +116,26 @@ export async function startFakeSplunkHec(options: FakeSplunkHecOptions = {}): Pr
   const acked = new Map<string, Set<number>>();
 
   // Latency timers, cleared by stop() so a delayed answer cannot outlive the fake.
-  const timers = new Set<NodeJS.Timeout>();
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        resolve();
-      }, ms);
-      timers.add(t);
-    });
+  const timers = new LatencyTimers();
 
   const record = (req: IncomingMessage, path: string, body: string, status: number): void => {
     const auth = req.headers.authorization;
     requests.push({ method: req.method ?? '', path, headers: headerRecord(req), authScheme: auth?.split(' ')[0], body, status });
   };
 
+  const controlRoutes: ControlRoutes = {
+    ...receivedRoutes(
+      'events',
+      () => indexed,
+      () => {
+        indexed = [];
+      },
+    ),
+    ...faultRoutes(faults, splunkHecFaultProblems),
+  };
   const handleControl = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
-    const json = (status: number, body: unknown): void => reply(res, { status, body: body as Record<string, unknown> });
-    if (path === '/_fake/received' && req.method === 'GET') return json(200, { events: indexed } as unknown as Record<string, unknown>);
-    if (path === '/_fake/received' && req.method === 'DELETE') {
-      indexed = [];
-      return json(200, {});
-    }
-    if (path === '/_fake/faults' && req.method === 'DELETE') {
-      faults.clear();
-      return json(200, {});
-    }
-    if (path === '/_fake/faults' && req.method === 'POST') {
-      const raw = await readRaw(req, 64 * 1024);
-      let rule: unknown;
-      try {
-        rule = raw === 'too-large' ? undefined : JSON.parse(raw.toString('utf8'));
-      } catch {
-        rule = undefined;
-      }
-      const problems = splunkHecFaultProblems(rule);
-      if (problems.length > 0) return json(400, { problems });
-      faults.add(rule as SplunkHecFaultRule);
-      return json(200, {});
-    }
-    return reply(res, hecAnswers.notFound());
+    const answer = await runControlRoute(req, path, controlRoutes);
+    reply(res, answer === undefined ? hecAnswers.notFound() : { status: answer.status, body: answer.body as Record<string, unknown> });
   };
 
   const authenticate = (req: IncomingMessage): FakeHecToken | HecAnswer => {
@@ -195,16 +151,9 @@ export async function startFakeSplunkHec(options: FakeSplunkHecOptions = {}): Pr
 
   const handleEvents = async (req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<void> => {
     const rule = faults.next();
-    if (rule?.latencyMs !== undefined && rule.latencyMs > 0) await sleep(rule.latencyMs);
-    if (rule?.fault === 'drop') {
-      req.socket.destroy();
-      return;
-    }
-    if (rule?.fault === 'hang') {
-      req.resume(); // read and never answer; stop() destroys the socket
-      return;
-    }
-    const raw = await readRaw(req, maxContentLength);
+    if (rule?.latencyMs !== undefined && rule.latencyMs > 0) await timers.sleep(rule.latencyMs);
+    if (actOutSilentFault(rule?.fault, req) !== undefined) return; // drop or hang: stop() closes a hung request
+    const raw = await readBody(req, maxContentLength);
     const declared = Number(req.headers['content-length'] ?? (raw === 'too-large' ? maxContentLength + 1 : raw.length));
     const done = (a: HecAnswer, body = ''): void => {
       record(req, path, body, a.status);
@@ -277,7 +226,7 @@ export async function startFakeSplunkHec(options: FakeSplunkHecOptions = {}): Pr
   };
 
   const handleAck = async (req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<void> => {
-    const raw = await readRaw(req, 64 * 1024);
+    const raw = await readBody(req, 64 * 1024);
     const text = raw === 'too-large' ? '' : raw.toString('utf8');
     const done = (a: HecAnswer): void => {
       record(req, path, text, a.status);
@@ -302,31 +251,26 @@ export async function startFakeSplunkHec(options: FakeSplunkHecOptions = {}): Pr
     return done({ status: 200, body: { acks } });
   };
 
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const path = url.pathname;
-    const work = async (): Promise<void> => {
-      if (path.startsWith('/_fake/')) return handleControl(req, res, path);
-      if (path === '/services/collector/health' || path === '/services/collector/health/1.0') {
-        record(req, path, '', 200);
-        return reply(res, hecAnswers.healthy());
-      }
-      if (req.method === 'POST' && EVENT_PATHS.has(path)) return handleEvents(req, res, path, url);
-      if (req.method === 'POST' && path === '/services/collector/ack') return handleAck(req, res, path, url);
-      record(req, path, '', 404);
-      return reply(res, hecAnswers.notFound());
-    };
-    work().catch(() => reply(res, hecAnswers.internalError()));
+    if (path.startsWith('/_fake/')) return handleControl(req, res, path);
+    if (path === '/services/collector/health' || path === '/services/collector/health/1.0') {
+      record(req, path, '', 200);
+      return reply(res, hecAnswers.healthy());
+    }
+    if (req.method === 'POST' && EVENT_PATHS.has(path)) return handleEvents(req, res, path, url);
+    if (req.method === 'POST' && path === '/services/collector/ack') return handleAck(req, res, path, url);
+    record(req, path, '', 404);
+    return reply(res, hecAnswers.notFound());
   };
 
-  const server: Server = options.tls !== undefined ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createHttpServer(handler);
-  server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `${options.tls !== undefined ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const server = await startLoopbackServer(
+    guardedListener(handle, (res) => reply(res, hecAnswers.internalError())),
+    options,
+  );
+  server.server.keepAliveTimeout = 5000;
+  const { port, url } = server;
 
   return {
     url,
@@ -344,12 +288,9 @@ export async function startFakeSplunkHec(options: FakeSplunkHecOptions = {}): Pr
       const t = tokens.find((x) => x.token === token);
       if (t !== undefined) t.disabled = disabled;
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const t of timers) clearTimeout(t);
-        timers.clear();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    stop: () => {
+      timers.clear();
+      return server.stop();
+    },
   };
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { generateLoopbackCertificate, LoopbackCertificate } from '@tsp/fake-azure-keyvault';
+import { FakeCli, PORT_OPTION, TLS_OPTIONS } from '@tsp/fake-support';
 import { FakeHecToken, startFakeSplunkHec } from './fake-server';
 
 /**
@@ -11,52 +10,36 @@ import { FakeHecToken, startFakeSplunkHec } from './fake-server';
  * Without --token a random token is made and printed. Prints one JSON line {url, port, token?}
  * and runs until SIGTERM/SIGINT; faults can be added at runtime with POST /_fake/faults.
  */
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: '0' },
-    token: { type: 'string' },
-    index: { type: 'string', multiple: true },
-    ack: { type: 'boolean', default: false },
-    'max-content-length': { type: 'string' },
-    tls: { type: 'boolean', default: false },
-    'ca-out': { type: 'string' },
-  },
-  strict: true,
-});
-
-function fail(message: string): never {
-  process.stderr.write(`fake-splunk-hec: ${message}\n`);
-  process.exit(2);
-}
+const cli = new FakeCli('fake-splunk-hec');
+const { values } = cli.parse(() =>
+  parseArgs({
+    options: {
+      ...PORT_OPTION,
+      token: { type: 'string' },
+      index: { type: 'string', multiple: true },
+      ack: { type: 'boolean', default: false },
+      'max-content-length': { type: 'string' },
+      ...TLS_OPTIONS,
+    },
+    strict: true,
+  }),
+);
 
 async function main(): Promise<void> {
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be 0..65535');
-  const maxContentLength = values['max-content-length'] === undefined ? undefined : Number(values['max-content-length']);
-  if (maxContentLength !== undefined && (!Number.isInteger(maxContentLength) || maxContentLength < 1)) fail('--max-content-length must be a positive integer');
-  let tls: LoopbackCertificate | undefined;
-  if (values.tls) {
-    tls = generateLoopbackCertificate();
-    if (values['ca-out'] !== undefined) writeFileSync(values['ca-out'], tls.cert);
-  }
-  const token: FakeHecToken | undefined =
-    values.token === undefined ? undefined : { token: values.token, ack: values.ack, ...(values.index !== undefined ? { indexes: values.index } : {}) };
+  const port = cli.port(values.port);
+  const maxContentLength = cli.integer('max-content-length', values['max-content-length'], 1);
+  const tls = cli.tls({ generate: values.tls, caOut: values['ca-out'] });
+  const indexes = values.index !== undefined ? { indexes: values.index } : {};
+  const token: FakeHecToken = { token: values.token ?? randomUUID(), ack: values.ack, ...indexes };
   const fake = await startFakeSplunkHec({
     port,
     ...(tls !== undefined ? { tls } : {}),
     ...(maxContentLength !== undefined ? { maxContentLength } : {}),
-    ...(token !== undefined
-      ? { tokens: [token] }
-      : { tokens: [{ token: randomUUID(), ack: values.ack, ...(values.index !== undefined ? { indexes: values.index } : {}) }] }),
+    tokens: [token],
   });
   // A generated token is printed (nobody else knows it); one passed in is not echoed.
   const generated = values.token === undefined ? { token: fake.tokens[0]?.token } : {};
-  process.stdout.write(`${JSON.stringify({ url: fake.url, port: fake.port, ...generated })}\n`);
-  const stop = (): void => {
-    void fake.stop().then(() => process.exit(0));
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  cli.serve({ url: fake.url, port: fake.port, ...generated }, () => fake.stop());
 }
 
-main().catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
+cli.run(main);

@@ -1,20 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { createServer as createHttpServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip, inflate } from 'node:zlib';
-import type { LoopbackCertificate } from '@tsp/fake-azure-keyvault';
+import { actOutSilentFault, ControlRoutes, faultRoutes, guardedListener, LatencyTimers, LoopbackFake, LoopbackServerOptions, readBody, receivedRoutes, runControlRoute, startLoopbackServer } from '@tsp/fake-support';
 import { SumoFaultRule, SumoFaultTable, sumoFaultProblems } from './faults';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
 
-export interface FakeSumoLogicOptions {
-  /** Port on 127.0.0.1 (0 or omitted: any free port). */
-  port?: number;
-  /** Serve https with this certificate (see generateLoopbackCertificate). */
-  tls?: LoopbackCertificate;
+export interface FakeSumoLogicOptions extends LoopbackServerOptions {
   /** URL tokens of the HTTP sources that exist (default: one random token). */
   tokens?: string[];
   /** Largest (decompressed) request body in bytes; more is a 413 (default 1,000,000: Sumo's 1 MB). */
@@ -43,10 +37,7 @@ export interface SumoRequestRecord {
   status: number;
 }
 
-export interface FakeSumoLogic {
-  /** Base URL, e.g. http://127.0.0.1:PORT. */
-  readonly url: string;
-  readonly port: number;
+export interface FakeSumoLogic extends LoopbackFake {
   readonly tokens: readonly string[];
   /** The HTTP source URL of a token (default: the first), the secret a sink is configured with. */
   sourceUrl(token?: string): string;
@@ -57,7 +48,6 @@ export interface FakeSumoLogic {
   clearFaults(): void;
   /** Deletes a source: its URL answers 401 from now on (as a regenerated or deleted URL does). */
   revoke(token: string): void;
-  stop(): Promise<void>;
 }
 
 const SOURCE_PREFIX = '/receiver/v1/http/';
@@ -72,19 +62,6 @@ function reply(res: ServerResponse, r: Reply): void {
   if (res.destroyed || res.writableEnded) return;
   res.writeHead(r.status, { 'Content-Type': 'text/plain; charset=utf-8', ...(r.headers ?? {}) });
   res.end(r.body);
-}
-
-function readRaw(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= limit) chunks.push(c);
-    });
-    req.on('end', () => resolve(size > limit ? 'too-large' : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -119,56 +96,30 @@ export async function startFakeSumoLogic(options: FakeSumoLogicOptions = {}): Pr
   for (const f of options.faults ?? []) faults.add(f);
   let messages: SumoMessage[] = [];
   const requests: SumoRequestRecord[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        resolve();
-      }, ms);
-      timers.add(t);
-    });
+  const timers = new LatencyTimers();
 
+  const controlRoutes: ControlRoutes = {
+    ...receivedRoutes(
+      'messages',
+      () => messages,
+      () => {
+        messages = [];
+      },
+    ),
+    ...faultRoutes(faults, sumoFaultProblems),
+  };
   const handleControl = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
-    const json = (code: number, body: unknown): void => reply(res, { status: code, body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
-    if (path === '/_fake/received' && req.method === 'GET') return json(200, { messages });
-    if (path === '/_fake/received' && req.method === 'DELETE') {
-      messages = [];
-      return json(200, {});
-    }
-    if (path === '/_fake/faults' && req.method === 'DELETE') {
-      faults.clear();
-      return json(200, {});
-    }
-    if (path === '/_fake/faults' && req.method === 'POST') {
-      const raw = await readRaw(req, 64 * 1024);
-      let rule: unknown;
-      try {
-        rule = raw === 'too-large' ? undefined : JSON.parse(raw.toString('utf8'));
-      } catch {
-        rule = undefined;
-      }
-      const problems = sumoFaultProblems(rule);
-      if (problems.length > 0) return json(400, { problems });
-      faults.add(rule as SumoFaultRule);
-      return json(200, {});
-    }
-    return reply(res, status(404));
+    const answer = await runControlRoute(req, path, controlRoutes);
+    if (answer === undefined) return reply(res, status(404));
+    reply(res, { status: answer.status, body: JSON.stringify(answer.body), headers: { 'Content-Type': 'application/json' } });
   };
 
   const handleSource = async (req: IncomingMessage, res: ServerResponse, token: string): Promise<void> => {
     const rule = faults.next();
-    if (rule?.latencyMs !== undefined && rule.latencyMs > 0) await sleep(rule.latencyMs);
-    if (rule?.fault === 'drop') {
-      req.socket.destroy();
-      return;
-    }
-    if (rule?.fault === 'hang') {
-      req.resume();
-      return;
-    }
+    if (rule?.latencyMs !== undefined && rule.latencyMs > 0) await timers.sleep(rule.latencyMs);
+    if (actOutSilentFault(rule?.fault, req) !== undefined) return;
     const known = tokens.indexOf(token);
-    const raw = await readRaw(req, maxPayload * 4);
+    const raw = await readBody(req, maxPayload * 4);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
     const done = (r: Reply, body = ''): void => {
@@ -208,23 +159,18 @@ export async function startFakeSumoLogic(options: FakeSumoLogicOptions = {}): Pr
     return done(status(200), text);
   };
 
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
-    const work = async (): Promise<void> => {
-      if (path.startsWith('/_fake/')) return handleControl(req, res, path);
-      if (path.startsWith(SOURCE_PREFIX)) return handleSource(req, res, decodeURIComponent(path.slice(SOURCE_PREFIX.length)));
-      return reply(res, status(404));
-    };
-    work().catch(() => reply(res, status(503)));
+    if (path.startsWith('/_fake/')) return handleControl(req, res, path);
+    if (path.startsWith(SOURCE_PREFIX)) return handleSource(req, res, decodeURIComponent(path.slice(SOURCE_PREFIX.length)));
+    return reply(res, status(404));
   };
 
-  const server: Server = options.tls !== undefined ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createHttpServer(handler);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `${options.tls !== undefined ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const server = await startLoopbackServer(
+    guardedListener(handle, (res) => reply(res, status(503))),
+    options,
+  );
+  const { port, url } = server;
 
   return {
     url,
@@ -242,12 +188,9 @@ export async function startFakeSumoLogic(options: FakeSumoLogicOptions = {}): Pr
     revoke: (token) => {
       revoked.add(token);
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const t of timers) clearTimeout(t);
-        timers.clear();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    stop: () => {
+      timers.clear();
+      return server.stop();
+    },
   };
 }

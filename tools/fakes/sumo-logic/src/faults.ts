@@ -1,3 +1,5 @@
+import { FaultOrLatencyRule, FirstMatchFaults, RuleChecks } from '@tsp/fake-support';
+
 /**
  * Fault injection for the fake Sumo Logic HTTP source. A rule delays matching requests
  * (latencyMs) and/or answers them the way the receiver fails (fault). A rule with `times` is used
@@ -20,50 +22,23 @@ export type SumoFaultKind =
   | 'hang';
 export const SUMO_FAULT_KINDS: readonly SumoFaultKind[] = ['throttle', 'unavailable', 'gateway-timeout', 'timeout', 'too-large', 'drop', 'hang'];
 
-export interface SumoFaultRule {
-  fault?: SumoFaultKind;
-  latencyMs?: number;
-  /** Requests the rule applies to before it is used up; unlimited when omitted. */
-  times?: number;
+export interface SumoFaultRule extends FaultOrLatencyRule<SumoFaultKind> {
   /** Retry-After value sent with `throttle` or `unavailable`: delta-seconds or an HTTP date. */
   retryAfter?: string;
 }
 
 /** Problems with a rule received on the control API (empty when valid). */
 export function sumoFaultProblems(v: unknown): string[] {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return ['rule must be an object'];
-  const r = v as Record<string, unknown>;
-  const problems: string[] = [];
-  for (const k of Object.keys(r)) if (!['fault', 'latencyMs', 'times', 'retryAfter'].includes(k)) problems.push(`unknown field ${k}`);
-  if (r['fault'] !== undefined && !(SUMO_FAULT_KINDS as readonly unknown[]).includes(r['fault'])) problems.push(`fault must be one of ${SUMO_FAULT_KINDS.join(', ')}`);
-  const latency = r['latencyMs'];
-  if (latency !== undefined && (typeof latency !== 'number' || !Number.isInteger(latency) || latency < 0)) problems.push('latencyMs must be a non-negative integer');
-  const times = r['times'];
-  if (times !== undefined && (typeof times !== 'number' || !Number.isInteger(times) || times < 1)) problems.push('times must be a positive integer');
-  if (r['retryAfter'] !== undefined && typeof r['retryAfter'] !== 'string') problems.push('retryAfter must be a string');
-  if (r['fault'] === undefined && r['latencyMs'] === undefined) problems.push('a rule needs fault or latencyMs');
-  return problems;
+  const c = RuleChecks.of(v);
+  if (c === undefined) return ['rule must be an object'];
+  return c
+    .knownFields(['fault', 'latencyMs', 'times', 'retryAfter'])
+    .oneOf('fault', SUMO_FAULT_KINDS)
+    .nonNegativeInteger('latencyMs')
+    .positiveInteger('times')
+    .string('retryAfter')
+    .needsOneOf(['fault', 'latencyMs']).problems;
 }
 
-export class SumoFaultTable {
-  private rules: SumoFaultRule[] = [];
-
-  add(rule: SumoFaultRule): void {
-    this.rules.push({ ...rule });
-  }
-
-  clear(): void {
-    this.rules = [];
-  }
-
-  /** The first rule (consuming one use of a counted rule), or undefined. */
-  next(): SumoFaultRule | undefined {
-    const r = this.rules[0];
-    if (r === undefined) return undefined;
-    if (r.times !== undefined) {
-      r.times -= 1;
-      if (r.times <= 0) this.rules.shift();
-    }
-    return { ...r };
-  }
-}
+/** The fake's rules: the first wins, a rule with `times` is used up by that many requests. */
+export class SumoFaultTable extends FirstMatchFaults<SumoFaultRule> {}

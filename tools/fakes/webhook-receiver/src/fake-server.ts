@@ -1,8 +1,6 @@
-import { createServer as createHttpServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { generateLoopbackCertificate, LoopbackCertificate } from '@tsp/fake-azure-keyvault';
+import { actOutSilentFault, ControlRoutes, guardedListener, generateLoopbackCertificate, LatencyTimers, LoopbackCertificate, readBody, runControlRoute, sendJson, startLoopbackServer } from '@tsp/fake-support';
 import { checkSignature } from './signature-check';
 import { WebhookFaultRule, WebhookFaultTable } from './faults';
 
@@ -57,26 +55,6 @@ export interface FakeWebhookReceiver {
   stop(): Promise<void>;
 }
 
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooBig = false;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > max) tooBig = true;
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(tooBig ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function json(res: ServerResponse, status: number, value: unknown, extra: Record<string, string> = {}): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...extra });
-  res.end(body);
-}
 
 function eventsOf(body: Buffer): Record<string, unknown>[] | undefined {
   try {
@@ -101,37 +79,23 @@ export async function startFakeWebhookReceiver(options: FakeWebhookReceiverOptio
   let stored: Record<string, unknown>[] = [];
   let log: WebhookRequestRecord[] = [];
   const done = new Set<string>();
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
-
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        resolve();
-      }, ms);
-      timers.add(t);
-    });
+  const timers = new LatencyTimers();
 
   async function handleEvents(req: IncomingMessage, res: ServerResponse, record: WebhookRequestRecord): Promise<void> {
-    const body = await readBody(req, maxBody);
+    const raw = await readBody(req, maxBody);
+    const body = raw === 'too-large' ? undefined : raw;
     const answer = (status: number, outcome: string, value: unknown, extra: Record<string, string> = {}): void => {
       record.status = status;
       record.outcome = outcome;
-      json(res, status, value, extra);
+      sendJson(res, status, value, extra);
     };
     const decision = faults.decide();
-    if (decision.latencyMs > 0) await sleep(decision.latencyMs);
+    if (decision.latencyMs > 0) await timers.sleep(decision.latencyMs);
     const fault = decision.terminal;
-    if (fault?.type === 'hang') {
-      record.outcome = 'hung';
+    const silent = actOutSilentFault(fault?.type, req);
+    if (silent !== undefined) {
+      record.outcome = silent;
       record.status = undefined;
-      return;
-    }
-    if (fault?.type === 'drop') {
-      record.outcome = 'dropped';
-      record.status = undefined;
-      req.socket.destroy();
       return;
     }
     if (fault?.type === 'unavailable') return answer(fault.status ?? 503, 'unavailable', { error: 'service unavailable' });
@@ -165,59 +129,49 @@ export async function startFakeWebhookReceiver(options: FakeWebhookReceiverOptio
     return answer(200, 'stored', { stored: events.length });
   }
 
-  function handleControl(req: IncomingMessage, res: ServerResponse, url: string): void {
-    const route = `${req.method} ${url}`;
-    if (route === 'GET /__fake/health') return json(res, 200, { ok: true });
-    if (route === 'GET /__fake/received') return json(res, 200, stored);
-    if (route === 'GET /__fake/requests') return json(res, 200, log.map(({ headers: _h, ...r }) => r));
-    if (route === 'DELETE /__fake/faults') {
+  const controlRoutes: ControlRoutes = {
+    'GET /__fake/health': () => ({ status: 200, body: { ok: true } }),
+    'GET /__fake/received': () => ({ status: 200, body: stored }),
+    'GET /__fake/requests': () => ({ status: 200, body: log.map(({ headers: _h, ...r }) => r) }),
+    'DELETE /__fake/faults': () => {
       faults.clear();
-      return json(res, 200, {});
-    }
-    if (route === 'POST /__fake/faults') {
-      void readBody(req, 64 * 1024).then((b) => {
-        try {
-          const rule = JSON.parse((b ?? Buffer.alloc(0)).toString('utf8')) as WebhookFaultRule;
-          if (typeof rule !== 'object' || rule === null || typeof rule.action?.type !== 'string') throw new Error('bad rule');
-          faults.add(rule);
-          json(res, 200, {});
-        } catch {
-          json(res, 400, { error: 'expected {"times"?: n, "action": {"type": ...}}' });
-        }
-      });
-      return;
-    }
-    json(res, 404, { error: 'not found' });
+      return { status: 200, body: {} };
+    },
+    'POST /__fake/faults': async (r) => {
+      const rule = (await r.json()) as WebhookFaultRule | undefined;
+      if (typeof rule !== 'object' || rule === null || typeof rule.action?.type !== 'string') return { status: 400, body: { error: 'expected {"times"?: n, "action": {"type": ...}}' } };
+      faults.add(rule);
+      return { status: 200, body: {} };
+    },
+  };
+
+  async function handleControl(req: IncomingMessage, res: ServerResponse, url: string): Promise<void> {
+    const answer = (await runControlRoute(req, url, controlRoutes)) ?? { status: 404, body: { error: 'not found' } };
+    sendJson(res, answer.status, answer.body);
   }
 
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = (req.url ?? '/').split('?')[0] ?? '/';
     if (url.startsWith('/__fake/')) return handleControl(req, res, url);
-    if (url !== path) return json(res, 404, { error: 'not found' });
-    if (req.method !== 'POST') return json(res, 405, { error: 'method not allowed' }, { allow: 'POST' });
+    if (url !== path) return sendJson(res, 404, { error: 'not found' });
+    if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' }, { allow: 'POST' });
     const id = req.headers['x-tsp-delivery-id'];
     const record: WebhookRequestRecord = { deliveryId: typeof id === 'string' ? id : undefined, status: undefined, outcome: 'pending', events: 0, headers: { ...req.headers } };
     log.push(record);
-    handleEvents(req, res, record).catch(() => {
+    await handleEvents(req, res, record).catch((e: unknown) => {
       record.outcome = 'error';
-      if (!res.headersSent) json(res, 500, { error: 'internal error' });
+      throw e;
     });
   };
 
-  const server: Server = tls === undefined ? createHttpServer(handler) : createHttpsServer({ cert: tls.cert, key: tls.key }, handler);
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const server = await startLoopbackServer(
+    guardedListener(handle, (res) => sendJson(res, 500, { error: 'internal error' })),
+    { port: options.port, tls },
+  );
 
   return {
-    url: `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}${path}`,
-    port,
+    url: `${server.url}${path}`,
+    port: server.port,
     caCertificate: tls?.cert,
     get secrets() {
       return secrets;
@@ -235,12 +189,9 @@ export async function startFakeWebhookReceiver(options: FakeWebhookReceiverOptio
     addFault: (rule) => faults.add(rule),
     clearFaults: () => faults.clear(),
     faults: () => faults.list(),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const t of timers) clearTimeout(t);
-        timers.clear();
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    stop: () => {
+      timers.clear();
+      return server.stop();
+    },
   };
 }

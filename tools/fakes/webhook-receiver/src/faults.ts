@@ -1,3 +1,5 @@
+import { LayeredDecision, LayeredFaults } from '@tsp/fake-support';
+
 /**
  * Fault injection of the webhook receiver: rules applied to the next `times` requests (or until
  * cleared). Infrastructure faults (unavailable, throttle, hang, drop) answer before the signature
@@ -25,37 +27,7 @@ export interface WebhookFaultRule {
   action: WebhookFault;
 }
 
-export interface FaultDecision {
-  latencyMs: number;
-  terminal: Exclude<WebhookFault, { type: 'latency' }> | undefined;
-}
+export type FaultDecision = LayeredDecision<Exclude<WebhookFault, { type: 'latency' }>>;
 
-export class WebhookFaultTable {
-  private rules: WebhookFaultRule[] = [];
-
-  add(rule: WebhookFaultRule): void {
-    this.rules.push({ ...rule });
-  }
-
-  clear(): void {
-    this.rules = [];
-  }
-
-  list(): WebhookFaultRule[] {
-    return this.rules.map((r) => ({ ...r }));
-  }
-
-  /** What applies to one request; consumes one use of each rule that applied. */
-  decide(): FaultDecision {
-    let latencyMs = 0;
-    let terminal: FaultDecision['terminal'];
-    for (const rule of this.rules) {
-      if (rule.action.type === 'latency') latencyMs += rule.action.ms;
-      else if (terminal === undefined) terminal = rule.action;
-      else continue;
-      if (rule.times !== undefined) rule.times--;
-    }
-    this.rules = this.rules.filter((r) => r.times === undefined || r.times > 0);
-    return { latencyMs, terminal };
-  }
-}
+/** The rules in place: latency rules add up, the first other rule decides (see LayeredFaults). */
+export class WebhookFaultTable extends LayeredFaults<WebhookFault, WebhookFaultRule> {}
