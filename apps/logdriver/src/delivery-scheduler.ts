@@ -40,6 +40,8 @@ export class DeliveryScheduler {
   private readonly tenants = new Map<string, TenantState>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Before start(), tenants are only counted (for the quota): no cursor changes, no pipelines. */
+  private started = false;
   private rebuilding: Promise<void> = Promise.resolve();
 
   constructor(
@@ -53,6 +55,9 @@ export class DeliveryScheduler {
 
   /** Starts a pipeline for every tenant with events in the spool (delivery resumes after a restart). */
   start(): void {
+    this.started = true;
+    // States made before start only counted events: make them again, with pipelines.
+    this.tenants.clear();
     for (const tenantId of this.spool.tenantIds()) this.ensure(tenantId);
     this.timer = setInterval(() => this.housekeeping(), this.settings.redrivePollMs);
     this.timer.unref();
@@ -89,7 +94,7 @@ export class DeliveryScheduler {
         if (t === undefined) continue;
         this.tenants.delete(id);
         await Promise.all([...t.pipelines.values()].map((p) => p.stop()));
-        if (!this.stopped) this.ensure(id);
+        if (!this.stopped && this.started) this.ensure(id);
       }
     };
     this.rebuilding = this.rebuilding.then(run, run);
@@ -121,10 +126,20 @@ export class DeliveryScheduler {
     this.tenants.clear();
   }
 
-  /** The tenant's state, creating its pipelines; undefined while its config is held. */
+  /** The tenant's state, creating its pipelines (once started). */
   private ensure(tenantId: string): TenantState | undefined {
     const existing = this.tenants.get(tenantId);
     if (existing !== undefined) return existing;
+    if (!this.started) {
+      const from = this.spool.leastCursor(tenantId);
+      const stats = this.spool.pendingAfter(tenantId, from);
+      const counted: TenantState = {
+        fingerprint: 'not-started', pipelines: new Map(), minCursor: from, pendingEvents: stats.count, pendingBytes: stats.bytes,
+        oldestPendingAt: stats.oldestCreatedAt, idleSince: undefined,
+      };
+      this.tenants.set(tenantId, counted);
+      return counted;
+    }
     const route = this.logging.route(tenantId);
     const sinkIds = route.kind === 'ok' ? route.sinks.map((s) => s.id) : [];
     // Held tenants get no cursor changes: their positions are kept for when the config is fixed.

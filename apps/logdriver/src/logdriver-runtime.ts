@@ -30,6 +30,7 @@ export interface RuntimeOverrides {
   stdout?: NodeJS.WritableStream;
   idleCloseMs?: number;
   redrivePollMs?: number;
+  initialLoadRetryMs?: number;
 }
 
 /** How long a first config load that failed waits before it is tried again, ms. */
@@ -92,7 +93,7 @@ export function createLogdriverRuntime(config: LogdriverConfig, logger: Logger, 
     } catch (err) {
       logger.error('config document could not be loaded; events are spooled, delivery waits for it', { error: err instanceof Error ? err.message : String(err) });
       if (state !== 'shutting-down') {
-        retryTimer = setTimeout(() => void firstLoad(), INITIAL_LOAD_RETRY_MS);
+        retryTimer = setTimeout(() => void firstLoad(), over.initialLoadRetryMs ?? INITIAL_LOAD_RETRY_MS);
         retryTimer.unref();
       }
     }
@@ -114,7 +115,8 @@ export function createLogdriverRuntime(config: LogdriverConfig, logger: Logger, 
         metrics.dropped.inc({ reason: 'tenant_quota' }, result.refused);
         logger.warn('events refused: tenant over its spool quota', { events: result.refused, tenants: [...new Set(result.refusedTenants)].slice(0, 10) });
       }
-      if (delivering) scheduler.appended(result);
+      // Counted even before delivery starts, so the disk quota holds while the config loads.
+      scheduler.appended(result);
     },
     refused(reason, err) {
       metrics.rejectedBatches.inc({ reason });

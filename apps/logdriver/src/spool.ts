@@ -128,6 +128,7 @@ export class Spool {
   private readonly appendTx: (events: readonly IntakeEvent[], now: number, admit: AdmitFn | undefined) => AppendResult;
   private readonly cursorsTx: (tenantId: string, sinkIds: readonly string[]) => Map<string, number>;
   private readonly upsertCursor: Database.Statement<[string, string, number]>;
+  private readonly leastOf: Database.Statement<[string], { seq: number | null }>;
 
   /** Opens (creating if needed) `<dir>/spool.db` and brings its schema up to date. */
   constructor(dir: string) {
@@ -161,6 +162,7 @@ export class Spool {
     this.upsertCursor = this.db.prepare(
       'INSERT INTO cursors (tenant_id, sink_id, seq) VALUES (?, ?, ?) ON CONFLICT (tenant_id, sink_id) DO UPDATE SET seq = excluded.seq',
     );
+    this.leastOf = this.db.prepare('SELECT MIN(seq) AS seq FROM cursors WHERE tenant_id = ?');
     const cursorsOf = this.db.prepare<[string], { sink_id: string; seq: number }>('SELECT sink_id, seq FROM cursors WHERE tenant_id = ?');
     const dropCursor = this.db.prepare<[string, string]>('DELETE FROM cursors WHERE tenant_id = ? AND sink_id = ?');
     this.appendTx = this.db.transaction((events: readonly IntakeEvent[], now: number, admit: AdmitFn | undefined): AppendResult => {
@@ -233,6 +235,11 @@ export class Spool {
    */
   syncCursors(tenantId: string, sinkIds: readonly string[]): Map<string, number> {
     return this.cursorsTx(tenantId, sinkIds);
+  }
+
+  /** The least advanced cursor of a tenant (0 when it has none). */
+  leastCursor(tenantId: string): number {
+    return this.leastOf.get(tenantId)?.seq ?? 0;
   }
 
   /** Moves a sink's cursor (call inside `transaction` with the dead letters it goes with). */
