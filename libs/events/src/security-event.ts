@@ -72,13 +72,29 @@ export function toDeliveredEvent(e: SecurityEventRecord): DeliveredEvent {
 
 let lastMillis = -1;
 let lastIso = '';
+let lastSecond = Number.NaN;
+let secondPrefix = '';
+/** 10000-01-01T00:00:00Z: from there toISOString writes a six-digit signed year. */
+const YEAR_10000 = 253_402_300_800_000;
 
-/** RFC 3339 UTC of a millisecond timestamp; the last one is remembered (events come in runs). */
+/**
+ * RFC 3339 UTC of a millisecond timestamp, as Date.toISOString writes it. Events come in runs of
+ * the same second: the `YYYY-MM-DDTHH:MM:SS.` part is kept and only the milliseconds are added.
+ */
 export function isoTimestamp(millis: number): string {
-  if (millis !== lastMillis) {
+  if (millis === lastMillis) return lastIso;
+  const second = Math.floor(millis / 1000);
+  if (millis < 0 || millis >= YEAR_10000 || !Number.isInteger(millis)) {
     lastIso = new Date(millis).toISOString();
-    lastMillis = millis;
+  } else {
+    if (second !== lastSecond) {
+      secondPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+      lastSecond = second;
+    }
+    const ms = millis - second * 1000;
+    lastIso = `${secondPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
   }
+  lastMillis = millis;
   return lastIso;
 }
 

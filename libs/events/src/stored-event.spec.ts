@@ -32,3 +32,12 @@ describe('stored events', () => {
     expect(() => deliveredLineOfStored('{"tenantId":"t"}', 'x')).toThrow('stored event is not a delivered line');
   });
 });
+
+describe('isoTimestamp', () => {
+  it('writes exactly what Date.toISOString writes, across seconds, years and edge values', () => {
+    const { isoTimestamp } = jest.requireActual<typeof import('./security-event')>('./security-event');
+    const values = [0, 1, 999, 1000, 1_780_000_000_000, 1_780_000_000_999, 1_780_000_001_000, 253_402_300_799_999, 253_402_300_800_000, 8_640_000_000_000_000];
+    for (let i = 0; i < 5000; i++) values.push(Math.floor(Math.random() * 4_102_444_800_000));
+    for (const v of [...values, ...values.reverse()]) expect(isoTimestamp(v)).toBe(new Date(v).toISOString());
+  });
+});
