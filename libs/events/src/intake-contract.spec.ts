@@ -31,4 +31,7 @@ test('the schema refuses what the logdriver must not store', () => {
   expect(validate({ events: [{ ...toWireEvent(kms), tenantId: '' }] })).toBe(false);
   expect(validate({ events: [{ ...toWireEvent(application), customFields: { n: 1 } }] })).toBe(false);
   expect(validate({ events: Array.from({ length: MAX_EVENTS_PER_BATCH + 1 }, () => toWireEvent(kms)) })).toBe(false);
+  // A timestamp past the Date range could not be written as RFC 3339: the whole batch would fail.
+  expect(validate({ events: [{ ...toWireEvent(kms), timestampMillis: 8_640_000_000_000_001 }] })).toBe(false);
+  expect(validate({ events: [{ ...toWireEvent(kms), timestampMillis: 8_640_000_000_000_000 }] })).toBe(true);
 });

@@ -11,7 +11,7 @@ import type { SecurityEventRecord } from './security-event';
  *                                                 event keeps its id (the proxy retries)
  *      "category": "kms" | "application",
  *      "tenantId": "...",                         string 1..512
- *      "timestampMillis": 1700000000000,          integer >= 0
+ *      "timestampMillis": 1700000000000,          integer 0 to 8.64e15 (the Date range)
  *      "iclFields": {"event": "...", "requestingId": "...", "tspRayId": "...",
  *                    "dataLabel"?, "sourceIp"?, "objectId"?, "requestId"?: strings},
  *      "customFields": {"name": "value", ...},    string values only
@@ -62,7 +62,7 @@ export const INTAKE_BODY_SCHEMA = {
           eventId: { type: 'string', minLength: 1, maxLength: 200 },
           category: { type: 'string', enum: ['kms', 'application'] },
           tenantId: { type: 'string', minLength: 1, maxLength: 512 },
-          timestampMillis: { type: 'integer', minimum: 0 },
+          timestampMillis: { type: 'integer', minimum: 0, maximum: 8640000000000000 },
           iclFields: {
             type: 'object',
             required: ['event', 'requestingId', 'tspRayId'],

@@ -161,3 +161,9 @@ describe('request schemas: batch limits', () => {
     expect(problems('batchWrap', { ...nodeStyle, documentIds: ids(1001) })).toHaveLength(1);
   });
 });
+
+test('a security event timestamp beyond the Date range is refused, naming the field', () => {
+  expect(problems('securityEvent', { tenantId: 't1', iclFields: { requestingId: 'svc', event: 'USER_LOGIN' }, timestampMillis: 1e16 })).toEqual([
+    'timestampMillis must be <= 8640000000000000',
+  ]);
+});

@@ -79,7 +79,7 @@ function metadataProperties(limits: SchemaLimits) {
       },
     },
     customFields: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
-    timestampMillis: { type: ['integer', 'null'], minimum: 0 },
+    timestampMillis: { type: ['integer', 'null'], minimum: 0, maximum: 8640000000000000 },
   } as const;
 }
 
