@@ -33,7 +33,10 @@ export function registerIntakeRoute(app: FastifyInstance, deps: IntakeDeps): voi
       throw new TspError(ErrorCode.UnknownError, 'The spool could not store the batch; nothing was stored, retry later', 500);
     }
     deps.committed(result);
-    // `refused`: events of tenants over their spool quota, not stored (counted as dropped).
-    return reply.code(200).send({ accepted: result.accepted, duplicates: result.duplicates, ...(result.refused > 0 ? { refused: result.refused } : {}) });
+    // `refused`: events of tenants over their spool quota, not stored (counted as dropped here;
+    // the proxy drops them too and fails their strict-mode requests).
+    return reply
+      .code(200)
+      .send({ accepted: result.accepted, duplicates: result.duplicates, ...(result.refused > 0 ? { refused: result.refused, refusedEventIds: result.refusedIds } : {}) });
   });
 }

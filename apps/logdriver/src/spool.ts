@@ -26,8 +26,9 @@ export interface AppendResult {
   duplicates: number;
   /** Events refused by `admit` (the tenant is over its disk quota): not stored. */
   refused: number;
-  /** Tenant of each refused event. */
+  /** Tenant and eventId of each refused event. */
   refusedTenants: string[];
+  refusedIds: string[];
   /** New events per tenant in this batch. */
   tenants: Map<string, TenantAppend>;
 }
@@ -168,12 +169,14 @@ export class Spool {
     this.appendTx = this.db.transaction((events: readonly IntakeEvent[], now: number, admit: AdmitFn | undefined): AppendResult => {
       let accepted = 0;
       const refusedTenants: string[] = [];
+      const refusedIds: string[] = [];
       const tenants = new Map<string, TenantAppend>();
       for (const e of events) {
         const json = eventJson(e);
         let t = tenants.get(e.tenantId);
         if (admit !== undefined && !admit(e.tenantId, (t?.bytes ?? 0) + json.length)) {
           refusedTenants.push(e.tenantId);
+          refusedIds.push(e.eventId);
           continue;
         }
         if (this.insert.run(e.eventId, e.tenantId, json, now).changes === 0) continue;
@@ -183,7 +186,7 @@ export class Spool {
         t.bytes += json.length;
       }
       const refused = refusedTenants.length;
-      return { accepted, duplicates: events.length - accepted - refused, refused, refusedTenants, tenants };
+      return { accepted, duplicates: events.length - accepted - refused, refused, refusedTenants, refusedIds, tenants };
     });
     this.cursorsTx = this.db.transaction((tenantId: string, sinkIds: readonly string[]): Map<string, number> => {
       const existing = new Map(cursorsOf.all(tenantId).map((r) => [r.sink_id, r.seq] as const));

@@ -129,6 +129,7 @@ const FAILURE_MESSAGES: Record<NotAcknowledgedReason, (timeoutMs: number) => str
   timeout: (ms) => `the logdriver did not acknowledge the event within ${ms} ms (TSP_AUDIT_STRICT_TIMEOUT_MS)`,
   dropped: () => 'the event was dropped from the full queue while the logdriver was failing',
   closed: () => 'the proxy is shutting down',
+  refused: () => 'the logdriver refused the event (the tenant is over its spool quota)',
 };
 
 /** The 301 a strict request fails with (its route discards the operation's result). */

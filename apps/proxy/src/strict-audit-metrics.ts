@@ -7,7 +7,7 @@ const WAIT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25
 /**
  * Strict audit metrics, registered on the proxy's registry (only in strict mode):
  * `tsp_strict_audit_wait_seconds{outcome=acknowledged|rejected}` and
- * `tsp_strict_audit_failures_total{reason=queue-full|timeout|dropped|closed}`. Label sets are
+ * `tsp_strict_audit_failures_total{reason=queue-full|timeout|dropped|closed|refused}`. Label sets are
  * bound once, so a request costs two closure calls.
  */
 export class StrictAuditMetrics {
@@ -30,6 +30,7 @@ export class StrictAuditMetrics {
       timeout: failures.child({ reason: 'timeout' }),
       dropped: failures.child({ reason: 'dropped' }),
       closed: failures.child({ reason: 'closed' }),
+      refused: failures.child({ reason: 'refused' }),
     };
   }
 

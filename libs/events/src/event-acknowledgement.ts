@@ -1,5 +1,5 @@
 /** Why an event a caller waits for (EventQueue.enqueueAndWait) was not acknowledged. */
-export type NotAcknowledgedReason = 'queue-full' | 'timeout' | 'dropped' | 'closed';
+export type NotAcknowledgedReason = 'queue-full' | 'timeout' | 'dropped' | 'closed' | 'refused';
 
 /**
  * The rejection of EventQueue.enqueueAndWait. `reason` is one of a fixed set (a metrics label);

@@ -1,10 +1,13 @@
 import { EventNotAcknowledged } from './event-acknowledgement';
 import type { SecurityEventRecord } from './security-event';
 
-/** Where queued events go in batches. The logdriver channel implements this later. */
+/**
+ * Where queued events go in batches. `send` resolves when the batch is handed over (rejects to
+ * have it retried); it may name events the receiver refused for good (the logdriver's tenant
+ * quota, a batch it can never take): those are dropped, counted, and their waiters rejected.
+ */
 export interface EventChannel {
-  /** Resolves when the batch is handed over; rejects to have it retried. */
-  send(batch: readonly SecurityEventRecord[]): Promise<void>;
+  send(batch: readonly SecurityEventRecord[]): Promise<void | { refused: readonly SecurityEventRecord[] }>;
 }
 
 export interface EventQueueOptions {
@@ -17,6 +20,8 @@ export interface EventQueueOptions {
   maxBackoffMs?: number;
   onDepth?: (depth: number) => void;
   onDrop?: (count: number) => void;
+  /** Events the channel reported refused for good (also counted by onDrop). */
+  onRefused?: (count: number) => void;
   onSendError?: (err: unknown) => void;
 }
 
@@ -152,9 +157,16 @@ export class EventQueue {
         const batch = this.buf.length <= this.opts.maxBatch ? this.buf : this.buf.slice(0, this.opts.maxBatch);
         this.buf = batch === this.buf ? [] : this.buf.slice(batch.length);
         try {
-          await this.channel.send(batch);
+          const answer = await this.channel.send(batch);
           this.failures = 0;
           this.retryAt = 0;
+          const refused = answer === undefined ? [] : answer.refused;
+          if (refused.length > 0) {
+            this.dropped += refused.length;
+            this.opts.onDrop?.(refused.length);
+            this.opts.onRefused?.(refused.length);
+            if (this.waiters.size > 0) this.settle(refused, new EventNotAcknowledged('refused', 'the logdriver refused the event (tenant over its spool quota, or an event it can never store)'));
+          }
           if (this.waiters.size > 0) this.settle(batch);
           // Best effort: a partial batch waits for the flush timer (or a full batch), so events
           // travel in large batches (a send per few events would cost more than the events).

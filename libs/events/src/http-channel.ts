@@ -30,11 +30,29 @@ export class HttpEventChannel implements EventChannel {
     });
   }
 
-  async send(batch: readonly SecurityEventRecord[]): Promise<void> {
+  /**
+   * 200: handed over, except the events the answer lists in `refusedEventIds` (tenant over its
+   * quota). 413 (the batch is larger than the logdriver's body limit): the halves are sent one
+   * after the other; a single event that is too large, or a 400 (a batch the logdriver can never
+   * take: a contract mismatch), is refused rather than retried forever in front of every other
+   * event. Anything else rejects (the queue retries with backoff).
+   */
+  async send(batch: readonly SecurityEventRecord[]): Promise<{ refused: readonly SecurityEventRecord[] }> {
     const res = await this.http.post(this.url, JSON.stringify({ events: batch.map(toWireEvent) }));
-    if (res.status !== 200) {
-      const detail = typeof res.data === 'object' && res.data !== null && 'message' in res.data ? `: ${String((res.data as { message: unknown }).message)}` : '';
-      throw new Error(`logdriver answered HTTP ${res.status}${detail}`);
+    if (res.status === 200) {
+      const ids = (res.data as { refusedEventIds?: unknown } | null)?.refusedEventIds;
+      if (!Array.isArray(ids) || ids.length === 0) return { refused: [] };
+      const refused = new Set(ids.map(String));
+      return { refused: batch.filter((e) => refused.has(e.iclFields.tspRayId)) };
     }
+    if (res.status === 413 && batch.length > 1) {
+      const half = Math.ceil(batch.length / 2);
+      const first = await this.send(batch.slice(0, half));
+      const second = await this.send(batch.slice(half));
+      return { refused: [...first.refused, ...second.refused] };
+    }
+    if (res.status === 413 || res.status === 400) return { refused: batch };
+    const detail = typeof res.data === 'object' && res.data !== null && 'message' in res.data ? `: ${String((res.data as { message: unknown }).message)}` : '';
+    throw new Error(`logdriver answered HTTP ${res.status}${detail}`);
   }
 }

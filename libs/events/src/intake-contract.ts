@@ -22,11 +22,15 @@ import type { SecurityEventRecord } from './security-event';
  *   200 {"accepted": n, "duplicates": m}   the whole batch is committed to the disk spool (one
  *        SQLite transaction, synchronous = FULL) BEFORE this answer: acknowledged means durable.
  *        n = events newly stored, m = events whose eventId was already in the spool (ignored);
- *        n + m = the number of events sent. Re-sending an acknowledged batch is harmless.
+ *        n + m + r = the number of events sent. Re-sending an acknowledged batch is harmless.
+ *   200 {..., "refused": r, "refusedEventIds": [...]}   when a tenant is over its spool quota:
+ *        its events in the batch were NOT stored (the rest was); the sender drops and counts
+ *        them (in strict audit mode their requests fail with 301).
  *   400 {"code": 102, "message": "Invalid request body: events.3.tenantId is required"}
  *        the batch is malformed (the message names the first bad field, never its value);
  *        NOTHING of it is stored. Do not retry it unchanged.
- *   413 {"code": 102, ...} body larger than the limit;  415 not JSON.  Do not retry unchanged.
+ *   413 {"code": 102, ...} body larger than the limit (the proxy sends the halves; one event
+ *        alone too large is dropped);  415 not JSON.  Do not retry unchanged.
  *   503 {"code": 100, ...} the logdriver is shutting down or starting: retry later.
  *   500 {"code": 100, ...} the spool could not commit (disk full...): nothing stored, retry later.
  *

@@ -10,6 +10,12 @@ export class IntakeStandIn {
   batches: WireEvent[][] = [];
   times: number[] = [];
   failFirst = 0;
+  /** Events of these tenants are answered as refused (the logdriver's quota). */
+  refuseTenants = new Set<string>();
+  /** Batches with more events than this get 413 (the logdriver's body limit). */
+  maxEvents = Infinity;
+  /** Every batch gets 400 (a contract mismatch). */
+  badRequest = false;
   private server: Server = createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8').on('data', (d: string) => (body += d));
@@ -25,8 +31,15 @@ export class IntakeStandIn {
         return;
       }
       const events = (JSON.parse(body) as { events: WireEvent[] }).events;
-      this.batches.push(events);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ accepted: events.length, duplicates: 0 }));
+      if (this.badRequest || events.length > this.maxEvents) {
+        res.writeHead(this.badRequest ? 400 : 413, { 'content-type': 'application/json' }).end('{"code":102,"message":"refused"}');
+        return;
+      }
+      const kept = events.filter((e) => !this.refuseTenants.has(e.tenantId));
+      const refused = events.filter((e) => this.refuseTenants.has(e.tenantId)).map((e) => e.eventId);
+      this.batches.push(kept);
+      const answer = { accepted: kept.length, duplicates: 0, ...(refused.length > 0 ? { refused: refused.length, refusedEventIds: refused } : {}) };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     });
   });
 
