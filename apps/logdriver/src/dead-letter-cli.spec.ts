@@ -46,4 +46,10 @@ describe('dead-letters CLI', () => {
     expect(() => parseArgs(['list'], {})).toThrow('the spool directory is needed');
     expect(parseArgs(['list'], { TSP_LOGDRIVER_SPOOL_DIR: dir }).spool).toBe(dir);
   });
+
+  it('never creates or migrates a spool: a mistyped directory is an error, not an empty spool', () => {
+    const typo = path.join(dir, 'no-such-spool');
+    expect(() => runDeadLetterCommand(parseArgs(['counts', '--spool', typo], {}))).toThrow(`cannot open the spool in ${typo}`);
+    expect(() => runDeadLetterCommand(parseArgs(['show', '99', '--spool', dir], {}))).toThrow('no dead letter 99');
+  });
 });

@@ -54,7 +54,12 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Args
 
 /** Runs one command; returns the text to print. */
 export function runDeadLetterCommand(args: Args): string {
-  const spool = new Spool(args.spool ?? '');
+  let spool: Spool;
+  try {
+    spool = new Spool(args.spool ?? '', { existing: true });
+  } catch (e) {
+    throw new Error(`cannot open the spool in ${args.spool ?? ''}: ${(e as Error).message}`);
+  }
   try {
     const store = new DeadLetterStore(spool.handle);
     switch (args.command) {
@@ -69,7 +74,7 @@ export function runDeadLetterCommand(args: Args): string {
           .map((l) => `${l.id}\t${l.tenantId}\t${l.sinkId}\t${l.sinkType}\tseq ${l.seq}\t${l.eventId}\t${new Date(l.failedAt).toISOString()}\tattempts ${l.attempts}${l.redrive ? '\tmarked' : ''}\t${l.reason}`)
           .join('\n');
       case 'show': {
-        const l = store.list({}, 1_000_000).find((x) => x.id === args.id);
+        const l = args.id === undefined ? undefined : store.get(args.id);
         if (l === undefined) throw new Error(`no dead letter ${String(args.id)}`);
         return JSON.stringify({ ...l, event: JSON.parse(l.event) as unknown }, null, 2);
       }

@@ -106,6 +106,11 @@ export class DeadLetterStore {
     return this.db.prepare<unknown[], Row>(`SELECT * FROM dead_letters ${w} ORDER BY id LIMIT ?`).all(...params, limit).map(toLetter);
   }
 
+  get(id: number): DeadLetter | undefined {
+    const r = this.db.prepare<[number], Row>('SELECT * FROM dead_letters WHERE id = ?').get(id);
+    return r === undefined ? undefined : toLetter(r);
+  }
+
   counts(filter: DeadLetterFilter = {}): DeadLetterCount[] {
     const [w, params] = where(filter);
     return this.db

@@ -6,6 +6,7 @@ import { createLogger } from '@tsp/observability';
 import type { DeliveryOutcome, SinkEvent, SinkPlugin } from '@tsp/sinks-core';
 import { parseLogdriverConfig } from './logdriver-config';
 import { createLogdriverRuntime, LogdriverRuntime } from './logdriver-runtime';
+import { MAX_ITEM_ATTEMPTS, STOP_GRACE_MS } from './sink-pipeline';
 
 /**
  * The per-(tenant, sink) pipeline through the real intake: isolation, partial outcomes, dead
@@ -217,5 +218,63 @@ describe('delivery pipeline', () => {
     await until(() => deliveredTo('t').length === 4);
     await new Promise((r) => setTimeout(r, 100));
     expect(deliveredTo('t')).toEqual(idsOf(second));
+  });
+
+  it('an item the sink keeps asking to retry is dead-lettered after MAX_ITEM_ATTEMPTS; the rest is not held', async () => {
+    behaviour.set('t', async (batch) => {
+      const i = batch.findIndex((e) => e.record.iclFields.tspRayId === poison);
+      return i < 0 ? { kind: 'delivered' } : { kind: 'partial', failed: [{ index: i, retry: true, reason: 'shard unavailable' }] };
+    });
+    await start({ TSP_LOGDRIVER_RETRY_BASE_MS: '1', TSP_LOGDRIVER_RETRY_MAX_MS: '2' });
+    const evs = events('t', 4);
+    const poison = idsOf(evs)[1];
+    await post(evs);
+    await until(() => rt.deadLetters.total() === 1);
+    expect(rt.deadLetters.list()[0]).toMatchObject({ eventId: `ev-${seq - 2}`, reason: `still failing after ${MAX_ITEM_ATTEMPTS} attempts: shard unavailable` });
+    const more = events('t', 2);
+    await post(more);
+    await until(() => idsOf(more).every((id) => deliveredTo('t').includes(id)));
+    expect(deliveredTo('t').filter((id) => id !== poison).sort()).toEqual([...idsOf(evs).filter((id) => id !== poison), ...idsOf(more)].sort());
+    await until(() => rt.scheduler.pendingEvents() === 0);
+  });
+
+  it('a damaged spool row becomes a dead letter instead of blocking the tenant', async () => {
+    await start();
+    const evs = events('t', 3);
+    await post(evs.slice(0, 1));
+    await until(() => deliveredTo('t').length === 1);
+    rt.spool.handle.prepare("INSERT INTO events (event_id, tenant_id, event, created_at) VALUES ('broken', 't', 'not json', 0)").run();
+    await post(evs.slice(1));
+    await until(() => deliveredTo('t').length === 3);
+    expect(rt.deadLetters.list()).toMatchObject([{ eventId: 'broken', reason: 'the stored event could not be read back (spool row damaged)' }]);
+  });
+
+  it('shutdown aborts a hanging send after the grace period; the batch is delivered after the restart', async () => {
+    behaviour.set('t', (_b, signal) => new Promise<DeliveryOutcome>((resolve) => signal.addEventListener('abort', () => resolve({ kind: 'retry', reason: 'aborted' }))));
+    await start({ TSP_LOGDRIVER_SEND_TIMEOUT_MS: '600000' });
+    const evs = events('t', 2);
+    await post(evs);
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    await rt.scheduler.stop();
+    expect(Date.now() - started).toBeLessThan(STOP_GRACE_MS + 2000);
+    await rt.shutdown();
+    behaviour.clear();
+    await start();
+    await until(() => deliveredTo('t').length === 2);
+  }, 20_000);
+
+  it('quota is released as events are delivered, and counts UTF-8 bytes', async () => {
+    let open = false;
+    behaviour.set('t', async () => (open ? { kind: 'delivered' } : { kind: 'retry', reason: 'down' }));
+    await start({ TSP_LOGDRIVER_TENANT_QUOTA_BYTES: '8192' });
+    const wide = (n: number): Record<string, unknown>[] => events('t', n).map((e) => ({ ...e, customFields: { text: '\u4e2d'.repeat(200) } }));
+    let refused = 0;
+    for (let i = 0; i < 6; i++) refused += Number((await post(wide(2)))['refused'] ?? 0);
+    expect(refused).toBeGreaterThan(0);
+    expect(rt.spool.pendingAfter('t', 0).bytes).toBeLessThanOrEqual(8192);
+    open = true;
+    await until(() => rt.scheduler.pendingEvents() === 0);
+    expect(await post(wide(2))).toEqual({ accepted: 2, duplicates: 0 });
   });
 });

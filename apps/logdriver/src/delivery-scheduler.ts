@@ -1,4 +1,5 @@
 import type { Logger } from '@tsp/observability';
+import { scrubSecrets, secretStrings } from '@tsp/sinks-core';
 import type { DeadLetterStore } from './dead-letters';
 import { PipelineEvents, PipelineSettings, SinkPipeline } from './sink-pipeline';
 import type { AppendResult, Spool } from './spool';
@@ -88,14 +89,19 @@ export class DeliveryScheduler {
 
   /** After a config refresh: rebuild the pipelines of tenants whose route changed. */
   reconfigure(changedTenantIds: readonly string[]): Promise<void> {
+    // Every changed tenant at once: a hanging sink of one tenant must not delay another's new
+    // config. Stopping aborts sends in flight; cursors only move forward, so an old pipeline
+    // finishing late cannot undo the new one's progress.
     const run = async (): Promise<void> => {
-      for (const id of changedTenantIds) {
-        const t = this.tenants.get(id);
-        if (t === undefined) continue;
-        this.tenants.delete(id);
-        await Promise.all([...t.pipelines.values()].map((p) => p.stop()));
-        if (!this.stopped && this.started) this.ensure(id);
-      }
+      await Promise.all(
+        changedTenantIds.map(async (id) => {
+          const t = this.tenants.get(id);
+          if (t === undefined) return;
+          this.tenants.delete(id);
+          await Promise.all([...t.pipelines.values()].map((p) => p.stop()));
+          if (!this.stopped && this.started && !this.tenants.has(id)) this.ensure(id);
+        }),
+      );
     };
     this.rebuilding = this.rebuilding.then(run, run);
     return this.rebuilding;
@@ -146,7 +152,8 @@ export class DeliveryScheduler {
     const cursors = route.kind === 'ok' ? this.spool.syncCursors(tenantId, sinkIds) : new Map<string, number>();
     let minCursor = Infinity;
     for (const c of cursors.values()) minCursor = Math.min(minCursor, c);
-    if (minCursor === Infinity) minCursor = 0;
+    // Held: counted from its least advanced sink, as before the config broke.
+    if (minCursor === Infinity) minCursor = this.spool.leastCursor(tenantId);
     const stats = this.spool.pendingAfter(tenantId, minCursor);
     const t: TenantState = {
       fingerprint: route.fingerprint, pipelines: new Map(), minCursor, pendingEvents: stats.count, pendingBytes: stats.bytes,
@@ -161,12 +168,14 @@ export class DeliveryScheduler {
       const settings: PipelineSettings = {
         maxEvents: s.maxEvents, maxBytes: s.maxBytes, maxAgeMs: route.maxAgeMs, ratePerSecond: route.ratePerSecond, burst: route.burst,
         retryBaseMs: this.settings.retryBaseMs, retryMaxMs: this.settings.retryMaxMs, sendTimeoutMs: this.settings.sendTimeoutMs,
+        secrets: secretStrings(s.config.credentials),
       };
       let sink;
       try {
         sink = s.plugin.create(s.config, { tenantId, sinkId: s.id, eventsDir: this.settings.eventsDir, stdout: this.settings.stdout });
       } catch (err) {
-        this.logger.error('sink could not be created; the tenant\'s events are held', { tenantId, sinkId: s.id, sinkType: s.plugin.type, error: err instanceof Error ? err.message : String(err) });
+        const error = scrubSecrets(err instanceof Error ? err.message : String(err), secretStrings(s.config.credentials));
+        this.logger.error('sink could not be created; the tenant\'s events are held', { tenantId, sinkId: s.id, sinkType: s.plugin.type, error });
         continue;
       }
       const p = new SinkPipeline(tenantId, s.id, s.plugin.type, sink, settings, cursors.get(s.id) ?? minCursor, {
@@ -191,6 +200,7 @@ export class DeliveryScheduler {
     t.pendingEvents = Math.max(0, t.pendingEvents - gone.count);
     t.minCursor = min;
     if (t.pendingEvents === 0) {
+      t.pendingBytes = 0;
       t.oldestPendingAt = undefined;
       t.idleSince = Date.now();
     } else t.oldestPendingAt = this.spool.readAfter(tenantId, min, 1)[0]?.createdAt;

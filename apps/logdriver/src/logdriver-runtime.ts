@@ -75,7 +75,15 @@ export function createLogdriverRuntime(config: LogdriverConfig, logger: Logger, 
     },
   });
   const purger = new RetentionPurger(spool, config.retentionSeconds * 1000, logger, (n) => metrics.purged.inc(n));
-  const loader = config.configSource === undefined ? undefined : configLoader(config.configSource, logger, (changed) => void scheduler.reconfigure(changed), logging);
+  const loader = config.configSource === undefined ? undefined : configLoader(
+        config.configSource,
+        logger,
+        (changed) =>
+          void scheduler.reconfigure(changed).catch((err: unknown) => {
+            logger.error('delivery pipelines could not be rebuilt after a config change', { error: err instanceof Error ? err.message : String(err) });
+          }),
+        logging,
+      );
   let retryTimer: NodeJS.Timeout | undefined;
   let delivering = false;
   const startDelivery = (): void => {

@@ -22,9 +22,19 @@ async function main(): Promise<void> {
     shutdown: () => runtime.shutdown(),
     async start() {
       const { port } = await runtime.start();
-      return { host: config.host, port, spoolDir: config.spoolDir, eventsDir: config.eventsDir, defaultSink: config.defaultSink, configSource: config.configSource?.configUrl ?? 'none', pendingEvents: runtime.scheduler.pendingEvents() };
+      return { host: config.host, port, spoolDir: config.spoolDir, eventsDir: config.eventsDir, defaultSink: config.defaultSink, configSource: config.configSource === undefined ? 'none' : withoutSecrets(config.configSource.configUrl), pendingEvents: runtime.scheduler.pendingEvents() };
     },
   });
+}
+
+/** A URL as it may be logged: no user info, no query (a presigned URL carries its token there). */
+function withoutSecrets(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(unparsable URL)';
+  }
 }
 
 main().catch((e: unknown) => {

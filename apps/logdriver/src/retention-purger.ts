@@ -42,12 +42,20 @@ export class RetentionPurger {
     this.running = true;
     let total = 0;
     try {
-      for (;;) {
-        const n = this.spool.purgeDelivered(now - this.retentionMs, PURGE_BATCH);
-        total += n;
-        if (n > 0) this.onPurged(n);
-        if (n < PURGE_BATCH || this.stopped) break;
-        await new Promise<void>((r) => setImmediate(r));
+      let sinceYield = 0;
+      for (const { tenantId, upTo } of this.spool.purgeCandidates()) {
+        for (;;) {
+          const n = this.spool.purgeTenant(tenantId, upTo, now - this.retentionMs, PURGE_BATCH);
+          total += n;
+          sinceYield += n + 1;
+          if (n > 0) this.onPurged(n);
+          if (sinceYield >= PURGE_BATCH) {
+            sinceYield = 0;
+            await new Promise<void>((r) => setImmediate(r));
+          }
+          if (n < PURGE_BATCH || this.stopped) break;
+        }
+        if (this.stopped) break;
       }
     } catch (err) {
       this.logger.warn('spool purge failed; will retry', { error: err instanceof Error ? err.message : String(err) });

@@ -1,6 +1,6 @@
 import { deliveredLineOfStored, recordOfDeliveredLine, SecurityEventRecord } from '@tsp/events';
 import type { Logger } from '@tsp/observability';
-import type { DeliveryOutcome, Sink, SinkEvent } from '@tsp/sinks-core';
+import { DeliveryOutcome, ItemFailure, scrubOutcome, scrubSecrets, Sink, SinkEvent } from '@tsp/sinks-core';
 import type { DeadLetterStore, NewDeadLetter } from './dead-letters';
 import { backoffMs, TokenBucket } from './pacing';
 import type { Spool, SpooledEvent } from './spool';
@@ -17,7 +17,15 @@ export interface PipelineSettings {
   retryMaxMs: number;
   /** Deadline of one send; a hanging sink is abandoned (retry) after it. */
   sendTimeoutMs: number;
+  /** The sink's credential strings: scrubbed from every reason the pipeline logs or stores. */
+  secrets: readonly string[];
 }
+
+/** How long stop() lets a send in flight finish before aborting it, ms. */
+export const STOP_GRACE_MS = 5000;
+
+/** Sends of one item a sink keeps asking to retry (partial outcomes) before it is dead-lettered. */
+export const MAX_ITEM_ATTEMPTS = 10;
 
 /** What a pipeline reports; the scheduler turns it into metrics and quota accounting. */
 export interface PipelineEvents {
@@ -58,8 +66,14 @@ export class SinkPipeline {
   private waitingFor: 'events' | 'full-batch' | 'none' = 'none';
   private failures = 0;
   private redriveWanted = false;
+  /** The last loop turn was a re-drive: the next one sends new events (they take turns). */
+  private justRedrove = false;
   /** Seqs after the cursor already delivered or dead-lettered (after partial outcomes). */
   private readonly doneAhead = new Set<number>();
+  /** Attempts of items a sink keeps asking to retry (partial outcomes), by seq. */
+  private readonly itemAttempts = new Map<number, number>();
+  /** Aborts the send in flight when the pipeline stops. */
+  private readonly stopSends = new AbortController();
   private readonly bucket: TokenBucket;
   private cursorSeq: number;
 
@@ -101,38 +115,83 @@ export class SinkPipeline {
     if (this.waitingFor !== 'none') this.wake?.();
   }
 
-  /** Lets the send in flight finish, ends the loop and closes the sink. */
-  async stop(): Promise<void> {
+  /**
+   * Ends the loop and closes the sink. A send in flight may finish within `graceMs`; then it is
+   * aborted (its batch counts as a retry: whoever runs this sink next sends it again), so a
+   * hanging sink cannot hold a shutdown or a reconfiguration for its whole send deadline.
+   */
+  async stop(graceMs = STOP_GRACE_MS): Promise<void> {
     this.stopping = true;
     this.wake?.();
+    const abort = setTimeout(() => this.stopSends.abort(), graceMs);
     await this.running;
+    clearTimeout(abort);
     await this.sink.close().catch(() => undefined);
   }
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
-      if (this.redriveWanted) {
-        await this.redriveOnce();
-        continue;
+      try {
+        await this.turn();
+      } catch (err) {
+        // A storage error (disk full, a lock held too long) or a bad row: never end the loop.
+        // Start again from the cursor as stored, after a backoff.
+        this.failures++;
+        this.doneAhead.clear();
+        this.itemAttempts.clear();
+        const wait = backoffMs(this.failures, this.settings.retryBaseMs, this.settings.retryMaxMs);
+        this.deps.logger.error('delivery pipeline step failed; will retry', {
+          sinkId: this.sinkId, sinkType: this.sinkType, attempt: this.failures, waitMs: wait, error: this.scrub(messageOf(err)),
+        });
+        try {
+          this.cursorSeq = Math.max(this.cursorSeq, this.deps.spool.cursorOf(this.tenantId, this.sinkId) ?? this.cursorSeq);
+        } catch {
+          // the next turn will fail again and come back here
+        }
+        await this.sleep(wait, 'none');
       }
-      const rows = this.deps.spool.readAfter(this.tenantId, this.cursorSeq, this.settings.maxEvents + this.doneAhead.size);
-      const batch = this.cut(rows);
-      if (batch.length === 0) {
-        this.advance(rows);
-        await this.sleep(60_000, 'events');
-        continue;
-      }
-      const full = batch.length >= this.settings.maxEvents || rows.length - this.doneAhead.size > batch.length || bytesOf(batch) >= this.settings.maxBytes;
-      const age = Date.now() - batch[0].createdAt;
-      if (!full && age < this.settings.maxAgeMs) {
-        await this.sleep(this.settings.maxAgeMs - age, 'full-batch');
-        continue;
-      }
-      if (!(await this.paced(batch.length))) break;
-      const outcome = await this.send(batch.map((r) => this.sinkEvent(r.seq, r.json)));
-      this.settle(rows, batch, outcome);
-      await this.afterOutcome(outcome);
     }
+  }
+
+  /** One step: a re-drive batch, a wait, or one batch of new events. */
+  private async turn(): Promise<void> {
+    if (this.redriveWanted && !this.justRedrove) {
+      this.justRedrove = true;
+      await this.redriveOnce();
+      return;
+    }
+    this.justRedrove = false;
+    const rows = this.deps.spool.readAfter(this.tenantId, this.cursorSeq, this.settings.maxEvents + this.doneAhead.size);
+    const batch = this.cut(rows);
+    if (batch.length === 0) {
+      this.advance(rows);
+      if (!this.redriveWanted) await this.sleep(60_000, 'events');
+      return;
+    }
+    const full = batch.length >= this.settings.maxEvents || rows.length - this.doneAhead.size > batch.length || bytesOf(batch) >= this.settings.maxBytes;
+    const age = Date.now() - batch[0].createdAt;
+    if (!full && age < this.settings.maxAgeMs && !this.redriveWanted) {
+      await this.sleep(this.settings.maxAgeMs - age, 'full-batch');
+      return;
+    }
+    const events: SinkEvent[] = [];
+    const unreadable: ItemFailure[] = [];
+    batch.forEach((r, index) => {
+      try {
+        events.push(this.sinkEvent(r.seq, r.json));
+      } catch {
+        unreadable.push({ index, retry: false, reason: 'the stored event could not be read back (spool row damaged)' });
+      }
+    });
+    if (unreadable.length > 0) {
+      // Never retried forever in front of the tenant's other events: those rows become dead letters.
+      this.settle(rows, batch, { kind: 'partial', failed: unreadable }, false);
+      return;
+    }
+    if (!(await this.paced(batch.length))) return;
+    const outcome = await this.send(events);
+    this.settle(rows, batch, outcome);
+    await this.afterOutcome(outcome);
   }
 
   /** The next batch: rows not done yet, within maxEvents and maxBytes (at least one row). */
@@ -163,7 +222,7 @@ export class SinkPipeline {
   }
 
   private async send(batch: readonly SinkEvent[]): Promise<DeliveryOutcome> {
-    const signal = AbortSignal.timeout(this.settings.sendTimeoutMs);
+    const signal = AbortSignal.any([AbortSignal.timeout(this.settings.sendTimeoutMs), this.stopSends.signal]);
     try {
       const outcome = await Promise.race([
         this.sink.send(batch, signal),
@@ -171,15 +230,18 @@ export class SinkPipeline {
           signal.addEventListener('abort', () => resolve({ kind: 'retry', reason: `send took longer than ${this.settings.sendTimeoutMs} ms` }), { once: true }),
         ),
       ]);
-      return outcome;
+      return scrubOutcome(outcome, this.settings.secrets);
     } catch (err) {
       // A sink must not throw; if one does, the batch is retried (never lost).
-      return { kind: 'retry', reason: `sink failed: ${messageOf(err)}` };
+      return { kind: 'retry', reason: `sink failed: ${this.scrub(messageOf(err))}` };
     }
   }
 
-  /** Applies an outcome to the spool: dead letters and the cursor, in one transaction. */
-  private settle(rows: readonly SpooledEvent[], batch: readonly SpooledEvent[], outcome: DeliveryOutcome): void {
+  /**
+   * Applies an outcome to the spool: dead letters and the cursor, in one transaction. `sent`
+   * false: nothing went to the sink (only the failed items are settled; the others stay pending).
+   */
+  private settle(rows: readonly SpooledEvent[], batch: readonly SpooledEvent[], outcome: DeliveryOutcome, sent = true): void {
     const letters: NewDeadLetter[] = [];
     let delivered = 0;
     if (outcome.kind === 'delivered') {
@@ -195,15 +257,25 @@ export class SinkPipeline {
       batch.forEach((r, i) => {
         const f = failed.get(i);
         if (f === undefined) {
+          if (!sent) return;
           delivered++;
           this.doneAhead.add(r.seq);
         } else if (!f.retry) {
           this.doneAhead.add(r.seq);
           letters.push({ seq: r.seq, eventId: r.eventId, event: r.json, reason: f.reason });
+        } else {
+          // An item the sink keeps asking to retry must not hold the tenant's delivery forever.
+          const attempts = (this.itemAttempts.get(r.seq) ?? 0) + 1;
+          if (attempts < MAX_ITEM_ATTEMPTS) this.itemAttempts.set(r.seq, attempts);
+          else {
+            this.itemAttempts.delete(r.seq);
+            this.doneAhead.add(r.seq);
+            letters.push({ seq: r.seq, eventId: r.eventId, event: r.json, reason: `still failing after ${attempts} attempts: ${f.reason}` });
+          }
         }
       });
     }
-    this.deps.events.sent(this.sinkType, outcome.kind, batch.length, delivered, batch[0].createdAt);
+    if (sent) this.deps.events.sent(this.sinkType, outcome.kind, batch.length, delivered, batch[0].createdAt);
     if (letters.length > 0) {
       this.deps.spool.transaction(() => {
         this.deps.deadLetters.add(this.tenantId, this.sinkId, this.sinkType, letters);
@@ -223,6 +295,7 @@ export class SinkPipeline {
     for (const r of rows) {
       if (!this.doneAhead.has(r.seq)) break;
       this.doneAhead.delete(r.seq);
+      this.itemAttempts.delete(r.seq);
       to = r.seq;
     }
     if (to === from) return;
@@ -269,6 +342,10 @@ export class SinkPipeline {
     }
     this.deps.events.sent(this.sinkType, outcome.kind, letters.length, outcome.kind === 'delivered' ? letters.length : 0, letters[0].failedAt);
     await this.afterOutcome(outcome);
+  }
+
+  private scrub(text: string): string {
+    return scrubSecrets(text, this.settings.secrets);
   }
 
   /** Sleeps `ms`, or until notify() sees what it waits for. stop() always ends it. */

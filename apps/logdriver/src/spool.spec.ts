@@ -110,10 +110,30 @@ describe('Spool', () => {
     expect([...spool.syncCursors('t1', ['a'])]).toEqual([['a', 0]]);
     spool.setCursor('t1', 'a', 7);
     expect([...spool.syncCursors('t1', ['a', 'b'])]).toEqual([['a', 7], ['b', 7]]);
-    spool.setCursor('t1', 'b', 4);
-    expect([...spool.syncCursors('t1', ['b', 'c'])]).toEqual([['b', 4], ['c', 4]]);
+    spool.setCursor('t1', 'b', 9);
+    expect([...spool.syncCursors('t1', ['b', 'c'])]).toEqual([['b', 9], ['c', 7]]);
     const rows = spool.handle.prepare("SELECT sink_id FROM cursors WHERE tenant_id = 't1' ORDER BY sink_id").all();
     expect(rows).toEqual([{ sink_id: 'b' }, { sink_id: 'c' }]);
+  });
+
+  it('setCursor only moves a cursor forward and never re-creates a dropped one', () => {
+    spool.append(range(0, 10));
+    spool.syncCursors('t1', ['a']);
+    spool.setCursor('t1', 'a', 6);
+    spool.setCursor('t1', 'a', 3);
+    expect(spool.cursorOf('t1', 'a')).toBe(6);
+    spool.syncCursors('t1', ['b']);
+    spool.setCursor('t1', 'a', 9);
+    expect(spool.cursorOf('t1', 'a')).toBeUndefined();
+    expect(spool.cursorOf('t1', 'b')).toBe(6);
+  });
+
+  it('counts bytes as UTF-8 both at the intake and in the spool', () => {
+    const r = spool.append([{ ...intakeEvent(0), customFields: { text: '\u00e9\u4e2d\ud83d\ude00'.repeat(10) } }]);
+    const stored = spool.readAfter('t1', 0, 1)[0].json;
+    expect(r.tenants.get('t1')?.bytes).toBe(Buffer.byteLength(stored, 'utf8'));
+    expect(spool.pendingAfter('t1', 0).bytes).toBe(Buffer.byteLength(stored, 'utf8'));
+    expect(Buffer.byteLength(stored, 'utf8')).toBeGreaterThan(stored.length);
   });
 
   it('retention deletes only events older than the cut that every sink of the tenant passed, and never reuses a sequence', () => {
@@ -123,15 +143,17 @@ describe('Spool', () => {
     spool.syncCursors('t1', ['a', 'b']);
     spool.setCursor('t1', 'a', all[7].seq);
     spool.setCursor('t1', 'b', all[3].seq);
-    expect(spool.purgeDelivered(1000, 3)).toBe(3);
-    expect(spool.purgeDelivered(1000, 3)).toBe(1);
-    expect(spool.purgeDelivered(1000, 3)).toBe(0);
+    const purge = (before: number, limit: number): number =>
+      spool.purgeCandidates().reduce((n, c) => n + spool.purgeTenant(c.tenantId, c.upTo, before, limit), 0);
+    expect(purge(1000, 3)).toBe(3);
+    expect(purge(1000, 3)).toBe(1);
+    expect(purge(1000, 3)).toBe(0);
     expect(ids('t1')).toEqual(['e-4', 'e-5', 'e-6', 'e-7', 'e-8', 'e-9']);
     // a tenant without a cursor keeps everything; events younger than the cut stay
     expect(ids('other')).toEqual(['e-10', 'e-11']);
     spool.setCursor('t1', 'b', all[9].seq);
-    expect(spool.purgeDelivered(0, 100)).toBe(0);
-    expect(spool.purgeDelivered(1000, 100)).toBe(4);
+    expect(purge(0, 100)).toBe(0);
+    expect(purge(1000, 100)).toBe(4);
     // After the retention, the id is forgotten: a re-sent copy is stored (and delivered) again.
     expect(spool.append([intakeEvent(0)])).toEqual(result(1, 0));
     const after = spool.readAfter('t1', 0, 100);

@@ -125,20 +125,36 @@ export class Spool {
   private readonly selectAfter: Database.Statement<[string, number, number], Row>;
   private readonly statsAfter: Database.Statement<[string, number], { n: number; bytes: number | null; oldest: number | null }>;
   private readonly rangeStats: Database.Statement<[string, number, number], { n: number; bytes: number | null }>;
-  private readonly purgeSome: Database.Statement<[number, number]>;
+  private readonly oldestUpTo: Database.Statement<[string, number, number], { seq: number; created_at: number }>;
+  private readonly deleteUpTo: Database.Statement<[string, number]>;
   private readonly appendTx: (events: readonly IntakeEvent[], now: number, admit: AdmitFn | undefined) => AppendResult;
   private readonly cursorsTx: (tenantId: string, sinkIds: readonly string[]) => Map<string, number>;
   private readonly upsertCursor: Database.Statement<[string, string, number]>;
+  private readonly advanceCursor: Database.Statement<[number, string, string, number]>;
+  private readonly cursorRow: Database.Statement<[string, string], { seq: number }>;
   private readonly leastOf: Database.Statement<[string], { seq: number | null }>;
 
-  /** Opens (creating if needed) `<dir>/spool.db` and brings its schema up to date. */
-  constructor(dir: string) {
-    mkdirSync(dir, { recursive: true });
-    this.db = new Database(path.join(dir, SPOOL_FILE));
+  /**
+   * Opens (creating if needed) `<dir>/spool.db` and brings its schema up to date. `existing`
+   * (operator tools): the file must exist and have exactly this version's schema; nothing is
+   * created or migrated.
+   */
+  constructor(dir: string, opts: { existing?: boolean } = {}) {
+    if (opts.existing === true) {
+      this.db = new Database(path.join(dir, SPOOL_FILE), { fileMustExist: true });
+      const version = this.db.pragma('user_version', { simple: true }) as number;
+      if (version !== MIGRATIONS.length) {
+        this.db.close();
+        throw new Error(`the spool has schema version ${version}, this tool needs ${MIGRATIONS.length}: use the tool of the logdriver that runs on it`);
+      }
+    } else {
+      mkdirSync(dir, { recursive: true });
+      this.db = new Database(path.join(dir, SPOOL_FILE));
+    }
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
-    migrate(this.db);
+    if (opts.existing !== true) migrate(this.db);
     this.spoolId = (this.db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'spool_id'").get() as { value: string }).value;
     this.insert = this.db.prepare(
       // ON CONFLICT(event_id), not INSERT OR IGNORE: OR IGNORE would also skip rows that break
@@ -148,21 +164,18 @@ export class Spool {
     this.selectAfter = this.db.prepare<[string, number, number], Row>(
       'SELECT seq, event_id, event, created_at FROM events WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     );
+    // Bytes are UTF-8 bytes, as the intake counts them (Buffer.byteLength).
     this.statsAfter = this.db.prepare(
-      'SELECT COUNT(*) AS n, SUM(length(event)) AS bytes, MIN(created_at) AS oldest FROM events WHERE tenant_id = ? AND seq > ?',
+      'SELECT COUNT(*) AS n, SUM(length(CAST(event AS BLOB))) AS bytes, MIN(created_at) AS oldest FROM events WHERE tenant_id = ? AND seq > ?',
     );
-    this.rangeStats = this.db.prepare('SELECT COUNT(*) AS n, SUM(length(event)) AS bytes FROM events WHERE tenant_id = ? AND seq > ? AND seq <= ?');
-    // An event goes once it is older than the retention AND every current sink of its tenant
-    // passed it (a tenant with no cursor yet keeps everything).
-    this.purgeSome = this.db.prepare(
-      `DELETE FROM events WHERE seq IN (
-         SELECT e.seq FROM events e
-         WHERE e.created_at < ? AND e.seq <= (SELECT MIN(c.seq) FROM cursors c WHERE c.tenant_id = e.tenant_id)
-         LIMIT ?)`,
+    this.rangeStats = this.db.prepare(
+      'SELECT COUNT(*) AS n, SUM(length(CAST(event AS BLOB))) AS bytes FROM events WHERE tenant_id = ? AND seq > ? AND seq <= ?',
     );
-    this.upsertCursor = this.db.prepare(
-      'INSERT INTO cursors (tenant_id, sink_id, seq) VALUES (?, ?, ?) ON CONFLICT (tenant_id, sink_id) DO UPDATE SET seq = excluded.seq',
-    );
+    this.oldestUpTo = this.db.prepare('SELECT seq, created_at FROM events WHERE tenant_id = ? AND seq <= ? ORDER BY seq LIMIT ?');
+    this.deleteUpTo = this.db.prepare('DELETE FROM events WHERE tenant_id = ? AND seq <= ?');
+    this.upsertCursor = this.db.prepare('INSERT INTO cursors (tenant_id, sink_id, seq) VALUES (?, ?, ?) ON CONFLICT (tenant_id, sink_id) DO NOTHING');
+    this.advanceCursor = this.db.prepare('UPDATE cursors SET seq = ? WHERE tenant_id = ? AND sink_id = ? AND seq < ?');
+    this.cursorRow = this.db.prepare('SELECT seq FROM cursors WHERE tenant_id = ? AND sink_id = ?');
     this.leastOf = this.db.prepare('SELECT MIN(seq) AS seq FROM cursors WHERE tenant_id = ?');
     const cursorsOf = this.db.prepare<[string], { sink_id: string; seq: number }>('SELECT sink_id, seq FROM cursors WHERE tenant_id = ?');
     const dropCursor = this.db.prepare<[string, string]>('DELETE FROM cursors WHERE tenant_id = ? AND sink_id = ?');
@@ -174,7 +187,8 @@ export class Spool {
       for (const e of events) {
         const json = eventJson(e);
         let t = tenants.get(e.tenantId);
-        if (admit !== undefined && !admit(e.tenantId, (t?.bytes ?? 0) + json.length)) {
+        const bytes = Buffer.byteLength(json, 'utf8');
+        if (admit !== undefined && !admit(e.tenantId, (t?.bytes ?? 0) + bytes)) {
           refusedTenants.push(e.tenantId);
           refusedIds.push(e.eventId);
           continue;
@@ -183,7 +197,7 @@ export class Spool {
         accepted++;
         if (t === undefined) tenants.set(e.tenantId, (t = { count: 0, bytes: 0 }));
         t.count++;
-        t.bytes += json.length;
+        t.bytes += bytes;
       }
       const refused = refusedTenants.length;
       return { accepted, duplicates: events.length - accepted - refused, refused, refusedTenants, refusedIds, tenants };
@@ -245,9 +259,18 @@ export class Spool {
     return this.leastOf.get(tenantId)?.seq ?? 0;
   }
 
-  /** Moves a sink's cursor (call inside `transaction` with the dead letters it goes with). */
+  /**
+   * Moves a sink's cursor forward (call inside `transaction` with the dead letters it goes with).
+   * Never backwards, and never re-creates a cursor dropped because the sink left the tenant's
+   * config: a pipeline still finishing after a reconfiguration cannot undo the new one's work.
+   */
   setCursor(tenantId: string, sinkId: string, seq: number): void {
-    this.upsertCursor.run(tenantId, sinkId, seq);
+    this.advanceCursor.run(seq, tenantId, sinkId, seq);
+  }
+
+  /** A sink's cursor as stored, or undefined when it has none. */
+  cursorOf(tenantId: string, sinkId: string): number | undefined {
+    return this.cursorRow.get(tenantId, sinkId)?.seq;
   }
 
   /** Runs `fn` in one transaction. */
@@ -260,9 +283,26 @@ export class Spool {
     return this.db.prepare<[], { tenant_id: string }>('SELECT DISTINCT tenant_id FROM events').all().map((r) => r.tenant_id);
   }
 
-  /** Deletes up to `limit` events older than `before` (ms) that every sink of their tenant passed. */
-  purgeDelivered(before: number, limit: number): number {
-    return this.purgeSome.run(before, limit).changes;
+  /** Each tenant with cursors and the position every one of its sinks has passed. */
+  purgeCandidates(): { tenantId: string; upTo: number }[] {
+    return this.db
+      .prepare<[], { tenant_id: string; up_to: number }>('SELECT tenant_id, MIN(seq) AS up_to FROM cursors GROUP BY tenant_id')
+      .all()
+      .map((r) => ({ tenantId: r.tenant_id, upTo: r.up_to }));
+  }
+
+  /**
+   * Deletes up to `limit` of a tenant's oldest events with seq <= upTo committed before `before`
+   * (ms), through the (tenant, seq) index: it reads at most `limit` rows and stops at the first
+   * one younger than the cut (commit times grow with seq). Returns how many went.
+   */
+  purgeTenant(tenantId: string, upTo: number, before: number, limit: number): number {
+    let last: number | undefined;
+    for (const r of this.oldestUpTo.all(tenantId, upTo, limit)) {
+      if (r.created_at >= before) break;
+      last = r.seq;
+    }
+    return last === undefined ? 0 : this.deleteUpTo.run(tenantId, last).changes;
   }
 
   schemaVersion(): number {
