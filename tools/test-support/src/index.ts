@@ -7,3 +7,4 @@ export * from './intake-stand-in';
 export * from './child-process';
 export * from './rsyslog';
 export * from './gated-intake';
+export * from './loopback-guard';
