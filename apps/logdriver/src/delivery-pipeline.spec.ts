@@ -47,7 +47,22 @@ const plugin: SinkPlugin = {
   }),
 };
 
+let createFailures = 0;
+/** A sink type whose creation fails `createFailures` times (a bad certificate file, say), then works. */
+const flaky: SinkPlugin = {
+  ...plugin,
+  type: 'flaky-create',
+  create: (c, host) => {
+    if (createFailures > 0) {
+      createFailures--;
+      throw new Error('cannot create the sink');
+    }
+    return plugin.create(c, host);
+  },
+};
+
 async function start(env: Record<string, string> = {}): Promise<void> {
+  const { DEFAULT: _default, ...settings } = env;
   const config = parseLogdriverConfig({
     TSP_LOGDRIVER_PORT: '0',
     TSP_LOGDRIVER_SPOOL_DIR: path.join(dir, 'spool'),
@@ -57,9 +72,9 @@ async function start(env: Record<string, string> = {}): Promise<void> {
     TSP_LOGDRIVER_RATE_LIMIT: '100000',
     TSP_LOGDRIVER_RATE_BURST: '100000',
     TSP_LOGDRIVER_SEND_TIMEOUT_MS: '300',
-    ...env,
+    ...settings,
   });
-  rt = createLogdriverRuntime(config, silent, { plugins: [plugin], defaultSink: 'test', redrivePollMs: 50 });
+  rt = createLogdriverRuntime(config, silent, { plugins: [plugin, flaky], defaultSink: env['DEFAULT'] ?? 'test', redrivePollMs: 50, sinkRetryMs: 100 });
   base = `http://127.0.0.1:${(await rt.start()).port}`;
 }
 
@@ -276,5 +291,16 @@ describe('delivery pipeline', () => {
     open = true;
     await until(() => rt.scheduler.pendingEvents() === 0);
     expect(await post(wide(2))).toEqual({ accepted: 2, duplicates: 0 });
+  });
+
+  it('a sink that cannot be created is built again later; its events wait and then arrive', async () => {
+    createFailures = 1;
+    await start({ DEFAULT: 'flaky-create' });
+    const evs = events('t', 3);
+    await post(evs);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(deliveredTo('t')).toEqual([]);
+    await until(() => deliveredTo('t').length === 3);
+    expect(deliveredTo('t')).toEqual(idsOf(evs));
   });
 });

@@ -14,8 +14,10 @@ export interface SchedulerSettings {
   tenantQuotaBytes: number;
   /** A tenant with nothing pending for this long has its pipelines (and sink clients) closed. */
   idleCloseMs: number;
-  /** How often dead letters marked for re-drive are looked for. */
+  /** How often dead letters marked for re-drive are looked for (and housekeeping runs). */
   redrivePollMs: number;
+  /** How long after a failed sink creation the tenant's pipelines are built again, ms. */
+  sinkRetryMs: number;
   eventsDir: string | undefined;
   stdout: NodeJS.WritableStream;
 }
@@ -29,7 +31,10 @@ interface TenantState {
   pendingBytes: number;
   oldestPendingAt: number | undefined;
   idleSince: number | undefined;
+  /** When a sink of the tenant could not be created (its pipelines are rebuilt a while later). */
+  sinkFailedAt?: number;
 }
+
 
 /**
  * Runs one SinkPipeline per (tenant, sink), created when a tenant has events and closed when it
@@ -175,7 +180,8 @@ export class DeliveryScheduler {
         sink = s.plugin.create(s.config, { tenantId, sinkId: s.id, eventsDir: this.settings.eventsDir, stdout: this.settings.stdout });
       } catch (err) {
         const error = scrubSecrets(err instanceof Error ? err.message : String(err), secretStrings(s.config.credentials));
-        this.logger.error('sink could not be created; the tenant\'s events are held', { tenantId, sinkId: s.id, sinkType: s.plugin.type, error });
+        this.logger.error('sink could not be created; its events wait and creation is tried again', { tenantId, sinkId: s.id, sinkType: s.plugin.type, error });
+        t.sinkFailedAt = Date.now();
         continue;
       }
       const p = new SinkPipeline(tenantId, s.id, s.plugin.type, sink, settings, cursors.get(s.id) ?? minCursor, {
@@ -214,6 +220,12 @@ export class DeliveryScheduler {
       this.logger.warn('dead-letter re-drive check failed', { error: err instanceof Error ? err.message : String(err) });
     }
     const now = Date.now();
+    const retry = [...this.tenants].filter(([, t]) => t.sinkFailedAt !== undefined && now - t.sinkFailedAt > this.settings.sinkRetryMs).map(([id]) => id);
+    if (retry.length > 0) {
+      void this.reconfigure(retry).catch((err: unknown) => {
+        this.logger.warn('rebuilding pipelines after a failed sink creation failed', { error: err instanceof Error ? err.message : String(err) });
+      });
+    }
     const idle = [...this.tenants].filter(([, t]) => t.idleSince !== undefined && now - t.idleSince > this.settings.idleCloseMs).map(([id]) => id);
     if (idle.length > 0) void this.closeIdle(idle);
   }

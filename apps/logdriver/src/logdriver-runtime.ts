@@ -31,6 +31,7 @@ export interface RuntimeOverrides {
   idleCloseMs?: number;
   redrivePollMs?: number;
   initialLoadRetryMs?: number;
+  sinkRetryMs?: number;
 }
 
 /** How long a first config load that failed waits before it is tried again, ms. */
@@ -59,7 +60,7 @@ export function createLogdriverRuntime(config: LogdriverConfig, logger: Logger, 
   });
   scheduler = new DeliveryScheduler(spool, deadLetters, logging, {
     retryBaseMs: config.retryBaseMs, retryMaxMs: config.retryMaxMs, sendTimeoutMs: config.sendTimeoutMs,
-    tenantQuotaBytes: config.tenantQuotaBytes, idleCloseMs: over.idleCloseMs ?? 300_000, redrivePollMs: over.redrivePollMs ?? 2000,
+    tenantQuotaBytes: config.tenantQuotaBytes, idleCloseMs: over.idleCloseMs ?? 300_000, redrivePollMs: over.redrivePollMs ?? 2000, sinkRetryMs: over.sinkRetryMs ?? 30_000,
     eventsDir, stdout: over.stdout ?? process.stdout,
   }, logger, {
     sent(sinkType, outcome, events, delivered, oldestCreatedAt) {
