@@ -1,1 +1,4 @@
 export * from './repository';
+export * from './repository-validation';
+export * from './secret-box';
+export * from './sqlite-repository';

@@ -1,0 +1,168 @@
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { repositoryConformance } from './repository-conformance';
+import { loggingConfig, newKmsConfig, newServiceAccount, SecretMaker } from './repository-conformance-fixtures';
+import { SecretBoxError } from './secret-box';
+import { SqliteBrokerRepository } from './sqlite-repository';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'broker-store-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const newFile = (): string => path.join(dir, `store-${++n}`, 'broker.db');
+
+repositoryConformance('SQLite', async () => new SqliteBrokerRepository({ file: newFile(), masterKey: randomBytes(32) }), {
+  createTenantSecret: (repo, ...args) => (repo as SqliteBrokerRepository).createTenantSecret(...args),
+});
+
+describe('SqliteBrokerRepository on disk', () => {
+  const masterKey = randomBytes(32);
+  let file: string;
+  let repo: SqliteBrokerRepository;
+  let secrets: SecretMaker;
+  const raw = (): Database.Database => new Database(file);
+
+  /** A store with two tenants, each with a KMS config, a logging config and a tenant secret. */
+  async function populate(): Promise<void> {
+    for (const t of ['t1', 't2']) {
+      await repo.createTenant({ id: t, name: t });
+      await repo.createKmsConfig(newKmsConfig(t, secrets, { primary: true }));
+      await repo.putLoggingConfig(t, loggingConfig(secrets));
+      await repo.createTenantSecret(t, 'path', 'deterministic', secrets.make(`wrapped-${t}`));
+    }
+    await repo.createServiceAccount(newServiceAccount('sa', []));
+  }
+
+  beforeEach(() => {
+    file = newFile();
+    secrets = new SecretMaker();
+    repo = new SqliteBrokerRepository({ file, masterKey });
+  });
+  afterEach(async () => {
+    await repo.close();
+  });
+
+  it('uses WAL, foreign keys and schema version 1', () => {
+    const db = raw();
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('user_version', { simple: true })).toBe(1);
+    } finally {
+      db.close();
+    }
+    expect((repo as unknown as { db: Database.Database }).db.pragma('foreign_keys', { simple: true })).toBe(1);
+  });
+
+  it('keeps everything, the sequence included, across a reopen', async () => {
+    await populate();
+    const seq = await repo.sequence();
+    const before = await repo.tenantsForDocument('sa');
+    await repo.close();
+    repo = new SqliteBrokerRepository({ file, masterKey });
+    expect(await repo.sequence()).toBe(seq);
+    expect(await repo.tenantsForDocument('sa')).toEqual(before);
+    const c = await repo.createKmsConfig(newKmsConfig('t1', secrets));
+    expect(c.id).toBeGreaterThan(Math.max(...before.flatMap((d) => d.kmsConfigs.map((k) => k.id))));
+    expect(await repo.sequence()).toBe(seq + 1);
+  });
+
+  it('never stores a secret in plaintext: not in the secret columns, not anywhere in the files', async () => {
+    await populate();
+    const db = raw();
+    try {
+      const cols = [
+        ...db.prepare<[], { v: string }>('SELECT credentials AS v FROM kms_configs').all(),
+        ...db.prepare<[], { v: string }>('SELECT sink_credentials AS v FROM logging_configs').all(),
+        ...db.prepare<[], { v: string }>('SELECT encrypted_secret AS v FROM tenant_secrets').all(),
+      ].map((r) => r.v);
+      expect(cols).toHaveLength(6);
+      for (const v of cols) expect(v).toMatch(/^v1:[A-Za-z0-9+/]+=*$/);
+    } finally {
+      db.close();
+    }
+    const bytes = Buffer.concat([file, `${file}-wal`].filter(existsSync).map((f) => readFileSync(f)));
+    expect(secrets.secrets.length).toBe(6);
+    for (const s of secrets.secrets) expect(bytes.includes(Buffer.from(s))).toBe(false);
+    for (const s of secrets.secrets) expect(JSON.stringify(await repo.tenantsForDocument('sa'))).toContain(s);
+  });
+
+  it('refuses a wrong or malformed master key clearly, never echoing a key', async () => {
+    await populate();
+    await repo.close();
+    const wrong = randomBytes(32);
+    let message = '';
+    try {
+      new SqliteBrokerRepository({ file, masterKey: wrong });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/master key does not open this store/);
+    for (const k of [wrong, masterKey]) {
+      expect(message).not.toContain(k.toString('hex'));
+      expect(message).not.toContain(k.toString('base64'));
+    }
+    expect(() => new SqliteBrokerRepository({ file, masterKey: randomBytes(16) })).toThrow('the broker master key must be 32 bytes');
+    repo = new SqliteBrokerRepository({ file, masterKey });
+    expect(await repo.tenantsForDocument('sa')).toHaveLength(2);
+  });
+
+  it.each([
+    ['kms_configs', 'credentials', 'id'],
+    ['logging_configs', 'sink_credentials', 'tenant_id'],
+    ['tenant_secrets', 'encrypted_secret', 'id'],
+  ])('a %s.%s ciphertext moved to another row does not open', async (table, column, key) => {
+    await populate();
+    const db = raw();
+    try {
+      const rows = db.prepare<[], { k: string | number; v: string }>(`SELECT ${key} AS k, ${column} AS v FROM ${table} ORDER BY ${key}`).all();
+      db.prepare(`UPDATE ${table} SET ${column} = ? WHERE ${key} = ?`).run(rows[0].v, rows[1].k);
+    } finally {
+      db.close();
+    }
+    const err = await repo.tenantsForDocument('sa').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(SecretBoxError);
+    expect((err as Error).message).toContain(`${table}.${column}`);
+    for (const s of secrets.secrets) expect((err as Error).message).not.toContain(s);
+  });
+
+  it('a tampered ciphertext does not open', async () => {
+    await populate();
+    const db = raw();
+    try {
+      const row = db.prepare<[], { id: number; v: string }>('SELECT id, credentials AS v FROM kms_configs ORDER BY id LIMIT 1').get()!;
+      const body = Buffer.from(row.v.slice(3), 'base64');
+      body[14] ^= 1;
+      db.prepare('UPDATE kms_configs SET credentials = ? WHERE id = ?').run(`v1:${body.toString('base64')}`, row.id);
+    } finally {
+      db.close();
+    }
+    await expect(repo.tenantsForDocument('sa')).rejects.toThrow(SecretBoxError);
+  });
+
+  it('a failed write leaves nothing behind (one transaction with the sequence)', async () => {
+    await repo.createTenant({ id: 't1', name: 'One' });
+    const seq = await repo.sequence();
+    const db = raw();
+    try {
+      // A trigger that fails the row write after the kms id counter moved: the whole write must roll back.
+      db.exec("CREATE TRIGGER fail_kms BEFORE INSERT ON kms_configs BEGIN SELECT RAISE(ABORT, 'injected'); END;");
+    } finally {
+      db.close();
+    }
+    await expect(repo.createKmsConfig(newKmsConfig('t1', secrets))).rejects.toThrow('injected');
+    expect(await repo.sequence()).toBe(seq);
+    const db2 = raw();
+    try {
+      expect(db2.prepare("SELECT value FROM counters WHERE name = 'kms_config_id'").pluck().get()).toBe(0);
+      db2.exec('DROP TRIGGER fail_kms');
+    } finally {
+      db2.close();
+    }
+    expect((await repo.createKmsConfig(newKmsConfig('t1', secrets))).id).toBe(1);
+  });
+});
