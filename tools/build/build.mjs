@@ -10,6 +10,7 @@ export const ENTRY_POINTS = {
   'apps/proxy/main': 'apps/proxy/src/main.ts',
   'apps/logdriver/main': 'apps/logdriver/src/main.ts',
   'apps/logdriver/dead-letters': 'apps/logdriver/src/dead-letter-cli.ts',
+  'apps/config-broker/main': 'apps/config-broker/src/main.ts',
   'tools/admin-cli/main': 'tools/admin-cli/src/main.ts',
   'tools/dev-stack/main': 'tools/dev-stack/src/main.ts',
   'tools/bench/main': 'tools/bench/src/main.ts',

@@ -88,12 +88,15 @@ describe('http source', () => {
     expect(source).toBeInstanceOf(HttpConfigSource);
     await source.fetch(undefined, AbortSignal.timeout(2000));
     const auth = String(server.requests.at(-1)?.headers['authorization']);
-    const m = /^TSP-SA id=([^,]+),ts=(\d+),sig=(.+)$/.exec(auth);
+    const m = /^TSP-SA id=([^,]+),ts=(\d+),nonce=([0-9a-f]{32}),sig=(.+)$/.exec(auth);
     expect(m).not.toBeNull();
-    const [, id, ts, sig] = m as RegExpExecArray;
+    const [, id, ts, nonce, sig] = m as RegExpExecArray;
     expect(id).toBe(SA_ID);
     expect(Math.abs(Number(ts) - Date.now() / 1000)).toBeLessThan(5);
-    expect(verify(null, Buffer.from(`GET\n/v1/config-document\n${ts}`), saSigning.publicKey, Buffer.from(sig, 'base64'))).toBe(true);
+    expect(verify(null, Buffer.from(`GET\n/v1/config-document\n${ts}\n${nonce}`), saSigning.publicKey, Buffer.from(sig, 'base64'))).toBe(true);
+    // Two requests in the same second are still distinct (replicas of one account poll together).
+    await source.fetch(undefined, AbortSignal.timeout(2000));
+    expect(String(server.requests.at(-1)?.headers['authorization'])).not.toBe(auth);
   });
 
   test('a failed refresh keeps the last good config and reports the error; recovery clears it', async () => {

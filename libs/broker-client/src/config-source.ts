@@ -1,4 +1,4 @@
-import { createHash, KeyObject, sign } from 'node:crypto';
+import { createHash, KeyObject, randomBytes, sign } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import axios, { AxiosInstance } from 'axios';
@@ -36,8 +36,10 @@ export class FileConfigSource implements ConfigSource {
 /**
  * `http(s)://` source: GET with If-None-Match; each request carries a signature by the service
  * account's Ed25519 key over method, path and time, so a broker can authenticate it and bound
- * replays: `Authorization: TSP-SA id=<id>,ts=<unix seconds>,sig=<base64>` with
- * sig = Ed25519("GET\n" + path + "\n" + ts).
+ * replays: `Authorization: TSP-SA id=<id>,ts=<unix seconds>,nonce=<32 hex>,sig=<base64>` with
+ * sig = Ed25519("GET\n" + path + "\n" + ts + "\n" + nonce). The random nonce makes every request
+ * distinct (replicas of one service account poll in the same second), so a broker can refuse a
+ * replayed request by its nonce.
  */
 export class HttpConfigSource implements ConfigSource {
   readonly writable = false;
@@ -56,8 +58,9 @@ export class HttpConfigSource implements ConfigSource {
   async fetch(previousEtag: string | undefined, signal: AbortSignal): Promise<FetchResult> {
     const ts = Math.floor(Date.now() / 1000).toString();
     const path = this.url.pathname + this.url.search;
-    const sig = sign(null, Buffer.from(`GET\n${path}\n${ts}`, 'utf8'), this.signingKey).toString('base64');
-    const headers: Record<string, string> = { authorization: `TSP-SA id=${this.serviceAccountId},ts=${ts},sig=${sig}` };
+    const nonce = randomBytes(16).toString('hex');
+    const sig = sign(null, Buffer.from(`GET\n${path}\n${ts}\n${nonce}`, 'utf8'), this.signingKey).toString('base64');
+    const headers: Record<string, string> = { authorization: `TSP-SA id=${this.serviceAccountId},ts=${ts},nonce=${nonce},sig=${sig}` };
     if (previousEtag !== undefined) headers['if-none-match'] = previousEtag;
     const res = await this.http.get<string>(this.url.href, { headers, signal });
     if (res.status === 304) return { changed: false };

@@ -86,6 +86,17 @@ describe('KeyService: wrap and unwrap', () => {
     expect(s.kms.unwrap).toBe(0);
   });
 
+  it('the only config disabled: its EDEKs get 202 (disabled), another config\'s EDEK and wraps get 201', async () => {
+    const before = [tenantConfig('t6', [localConfig(11, { primary: true })]), tenantConfig('t7', [localConfig(12, { primary: true })])];
+    const s = newKeyService(before);
+    const w = await s.keys.wrap('t6');
+    const other = await s.keys.wrap('t7');
+    s.keys.setRegistry(registryOf([tenantConfig('t6', [{ ...before[0].kmsConfigs[0], active: false, primary: false }]), before[1]], 2));
+    expect((await tspErrorOf(() => s.keys.unwrap('t6', b64(w.edek)))).code).toBe(ErrorCode.KmsConfigurationDisabled);
+    expect((await tspErrorOf(() => s.keys.unwrap('t6', b64(other.edek)))).code).toBe(ErrorCode.UnknownTenantOrNoActiveKmsConfigurations);
+    expect((await tspErrorOf(() => s.keys.wrap('t6'))).code).toBe(ErrorCode.UnknownTenantOrNoActiveKmsConfigurations);
+  });
+
   it('precondition "tenant known with an active config": otherwise 201', async () => {
     const s = newKeyService(fixtures());
     const w = await s.keys.wrap('t2');

@@ -76,6 +76,14 @@ export class KeyService {
     throw new TspError(ErrorCode.UnknownTenantOrNoActiveKmsConfigurations, `${NO_CONFIGS_MESSAGE}: '${tenantId}'${why}`);
   }
 
+  /**
+   * For unwrap: a known tenant even when none of its configs is active, so that an EDEK of a
+   * disabled config answers 202 (KmsConfigurationDisabled), not 201; unknown tenants get 201.
+   */
+  tenantForUnwrap(tenantId: string): RuntimeTenant {
+    return this.registry.tenants.get(tenantId) ?? this.tenant(tenantId);
+  }
+
   /** Precondition: the tenant has a primary config; else 200. */
   primary(t: RuntimeTenant): RuntimeKmsConfig {
     if (t.primary !== undefined) return t.primary;
@@ -136,11 +144,11 @@ export class KeyService {
   /** Synchronous on a leased-key cache hit (see wrap). */
   unwrap(tenantId: string, edek: string): UnwrapResult | Promise<UnwrapResult> {
     const entries = decodeEdekBase64(edek);
-    return this.unwrapEntries(this.tenant(tenantId), entries);
+    return this.unwrapEntries(this.tenantForUnwrap(tenantId), entries);
   }
 
   async batchUnwrap(tenantId: string, edeks: Readonly<Record<string, string>>): Promise<BatchResult<UnwrapResult>> {
-    const t = this.tenant(tenantId);
+    const t = this.tenantForUnwrap(tenantId);
     const result: BatchResult<UnwrapResult> = { keys: new Map(), failures: new Map() };
     await this.forEachLimited(Object.keys(edeks), async (id) => {
       try {
@@ -162,7 +170,7 @@ export class KeyService {
     const entries = decodeEdekBase64(edek);
     const target = this.tenant(newTenantId);
     this.primary(target); // precondition first: the target can wrap (else 200), before any KMS call
-    const { dek } = await this.unwrapEntries(this.tenant(tenantId), entries);
+    const { dek } = await this.unwrapEntries(this.tenantForUnwrap(tenantId), entries);
     return this.wrapFor(target, dek);
   }
 
@@ -230,6 +238,7 @@ export class KeyService {
     if (disabled !== undefined) {
       throw new TspError(ErrorCode.KmsConfigurationDisabled, `KMS config ${disabled.id} of tenant '${t.tenantId}' is disabled`);
     }
+    if (!t.hasActiveConfig) this.tenant(t.tenantId); // 201: nothing of this tenant is active
     throw new TspError(ErrorCode.InvalidProvidedEdek, `KMS config ${entries[0].kmsConfigId} is not assigned to tenant '${t.tenantId}'`);
   }
 

@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DocumentMetadata, TenantSecurityClient, TenantSecurityException } from '@ironcorelabs/tenant-security-nodejs';
+import { generateEncodedKeyPair } from '@tsp/config-crypto';
+import { freePort, ProxyProcess, startProxy, trackChild, TrackedChild, waitReady, waitUntil } from '@tsp/test-support';
+
+/**
+ * The broker as a vendor runs it, with the built proxy fetching its document over HTTP: a vendor
+ * admin creates a service account, a tenant and its KMS config through the API; the proxy serves
+ * the tenant; disabling the config makes unwrap of its EDEKs fail with 202 within 5 s (refresh
+ * every second here; long-poll is the next step of issue 5); re-enabling restores it; revoking
+ * the service account stops the proxy's updates while it keeps its last good config.
+ */
+const BROKER_MAIN = path.join(__dirname, '..', '..', '..', 'dist', 'apps', 'config-broker', 'main.js');
+const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
+
+let work: string;
+let broker: TrackedChild;
+let brokerUrl: string;
+let proxy: ProxyProcess;
+
+async function admin(method: string, route: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${brokerUrl}/api/v1${route}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(path.join(tmpdir(), 'tsp-broker-e2e-'));
+  const port = await freePort();
+  brokerUrl = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [BROKER_MAIN], {
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      TSP_BROKER_PORT: String(port),
+      TSP_BROKER_DB: path.join(work, 'broker.db'),
+      TSP_BROKER_MASTER_KEY: randomBytes(32).toString('base64'),
+      TSP_BROKER_SIGNING_KEY: generateEncodedKeyPair('ed25519').privateKey,
+      TSP_BROKER_ADMIN_TOKEN: ADMIN,
+      TSP_BROKER_PUBLIC_URL: brokerUrl,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  broker = trackChild(child);
+  await waitReady(broker, `${brokerUrl}/live`, 'config broker');
+}, 60_000);
+
+afterAll(async () => {
+  await proxy?.stop();
+  await broker?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('a config made in the broker is served by the proxy; disabling it answers 202 within 5 s; revocation keeps the last good config', async () => {
+  const sa = await admin('POST', '/service-accounts', { id: 'sa-e2e', name: 'e2e proxies', tenantTags: ['e2e'] });
+  expect(sa.status).toBe(201);
+  const saFile = path.join(work, 'service-account.env');
+  writeFileSync(saFile, String(sa.json['envFile']), { mode: 0o600 });
+  expect((await admin('POST', '/tenants', { id: 'broker-tenant', name: 'Broker tenant', tags: ['e2e'] })).status).toBe(201);
+  const kek = randomBytes(32).toString('base64');
+  const kms = await admin('POST', '/tenants/broker-tenant/kms-configs', { type: 'local', keyPath: { name: 'e2e-kek' }, credentials: { kek }, active: true, primary: true });
+  expect(kms.status).toBe(201);
+  expect(JSON.stringify(kms.json)).not.toContain(kek);
+  expect(JSON.stringify((await admin('GET', '/tenants/broker-tenant/kms-configs')).json)).not.toContain(kek);
+
+  proxy = await startProxy({ serviceAccountFile: saFile, env: { TSP_CONFIG_REFRESH_INTERVAL: '1', TSP_EVENT_OUTPUT: 'none' } });
+  const client = new TenantSecurityClient(proxy.url, String(sa.json['envFile']).match(/^API_KEY=(.*)$/m)?.[1] ?? '');
+  const meta = new DocumentMetadata('broker-tenant', 'svc', 'PII');
+  const enc = await client.encryptDocument({ f: Buffer.from('from the broker') }, meta);
+
+  expect((await admin('PATCH', `/kms-configs/${String(kms.json['id'])}`, { primary: false, active: false })).status).toBe(200);
+  const disabledAt = Date.now();
+  let code: number | undefined;
+  await waitUntil(
+    async () => {
+      try {
+        await client.decryptDocument(enc, meta);
+        return false;
+      } catch (e) {
+        code = (e as TenantSecurityException).errorCode;
+        return true;
+      }
+    },
+    5000,
+    'unwrap refused after the config was disabled',
+  );
+  expect(code).toBe(202);
+  expect(Date.now() - disabledAt).toBeLessThan(5000);
+
+  expect((await admin('PATCH', `/kms-configs/${String(kms.json['id'])}`, { active: true, primary: true })).status).toBe(200);
+  await waitUntil(async () => client.decryptDocument(enc, meta).then(() => true, () => false), 5000, 'unwrap restored');
+
+  // A revoked account gets nothing new; the proxy keeps serving its last good config.
+  expect((await admin('POST', '/service-accounts/sa-e2e/revoke')).status).toBe(200);
+  expect((await admin('POST', '/tenants', { id: 'after-revoke', name: 'x', tags: ['e2e'] })).status).toBe(201);
+  await new Promise((r) => setTimeout(r, 1500));
+  const back = await client.decryptDocument(enc, meta);
+  expect(back.plaintextDocument['f']?.toString()).toBe('from the broker');
+  expect(broker.stderr()).not.toContain(ADMIN);
+  expect(broker.stderr()).not.toContain(kek);
+}, 60_000);

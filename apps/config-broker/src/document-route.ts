@@ -1,0 +1,84 @@
+import { createHash, KeyObject } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { BrokerRepository, TenantForDocument } from '@tsp/broker-store';
+import { buildConfigDocument, decodePublicKey, keyId, publicKeyOf, TenantConfig, validateTenantConfig } from '@tsp/config-crypto';
+import type { Logger } from '@tsp/observability';
+import { SaRequestAuthenticator } from './sa-request-auth';
+import { CONFIG_DOCUMENT_PATH } from './service-account-routes';
+
+export interface DocumentRouteDeps {
+  repo: BrokerRepository;
+  brokerSigningKey: KeyObject;
+  auth: SaRequestAuthenticator;
+  /** Path prefix of the public URL ('' at the root): what proxies sign comes before req.url. */
+  publicPathPrefix: string;
+  logger: Logger;
+}
+
+/**
+ * GET /api/v1/config-document for service accounts (TSP-SA signed requests): the signed document
+ * with the tenants the account serves, each sealed for it. ETag = hash(account, sequence, broker
+ * key id); a matching If-None-Match answers 304 after reading only the sequence. Plaintext tenant
+ * configs never leave this function except sealed.
+ */
+export function registerDocumentRoute(app: FastifyInstance, deps: DocumentRouteDeps): void {
+  const brokerKeyId = keyId(publicKeyOf(deps.brokerSigningKey));
+
+  app.get(CONFIG_DOCUMENT_PATH, async (req, reply) => {
+    const sa = await deps.auth.authenticate('GET', deps.publicPathPrefix + req.url, req.headers.authorization);
+    const sequence = await deps.repo.sequence();
+    const etag = documentEtag(sa.id, sequence, brokerKeyId);
+    reply.header('cache-control', 'no-cache').header('etag', etag);
+    if (etagMatches(req.headers['if-none-match'], etag)) return reply.code(304).send();
+
+    const rows = await deps.repo.tenantsForDocument(sa.id);
+    const tenants = rows.map(tenantConfigOf);
+    for (const t of tenants) {
+      const problems = validateTenantConfig(t, t.tenantId);
+      // Served anyway: the proxy marks only this tenant unavailable and reports it.
+      if (problems.length > 0) deps.logger.warn('tenant config fails validation; proxies will refuse it', { serviceAccountId: sa.id, tenantId: t.tenantId, problems });
+    }
+    const envelope = buildConfigDocument({
+      serviceAccountId: sa.id,
+      serviceAccountPublicKey: decodePublicKey(sa.encryptionPublicKey, 'x25519', 'encryptionPublicKey'),
+      brokerSigningKey: deps.brokerSigningKey,
+      sequence,
+      tenants,
+    });
+    deps.logger.debug('config document served', { serviceAccountId: sa.id, sequence, tenants: tenants.length });
+    return reply.code(200).type('application/json').send(JSON.stringify(envelope));
+  });
+}
+
+/** A strong ETag; it changes with the account, the sequence and the broker's signing key. */
+export function documentEtag(serviceAccountId: string, sequence: number, brokerKeyId: string): string {
+  return `"${createHash('sha256').update(`${serviceAccountId}\n${sequence}\n${brokerKeyId}`, 'utf8').digest('base64url')}"`;
+}
+
+function etagMatches(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  return header.split(',').some((t) => {
+    const v = t.trim().replace(/^W\//, '');
+    return v === etag || v === '*';
+  });
+}
+
+/** One tenant's plaintext part (docs/config-document.md, "Tenant part"). */
+export function tenantConfigOf(row: TenantForDocument): TenantConfig {
+  const config: TenantConfig = {
+    tenantId: row.tenant.id,
+    kmsConfigs: row.kmsConfigs.map((c) => ({
+      id: c.id,
+      type: c.type,
+      active: c.active,
+      primary: c.primary,
+      leasing: { enabled: c.leasingAllowed, ...(c.leasingLifetimeSeconds !== undefined ? { lifetimeSeconds: c.leasingLifetimeSeconds } : {}) },
+      keyPath: c.keyPath,
+      credentials: c.credentials,
+      ...(c.endpoint !== undefined ? { endpoint: c.endpoint } : {}),
+    })),
+    secrets: row.secrets.map((s) => ({ id: s.id, secretPath: s.secretPath, secretType: s.secretType, status: s.status, encryptedSecret: s.encryptedSecret })),
+  };
+  if (row.logging !== undefined) config.logging = row.logging;
+  return config;
+}

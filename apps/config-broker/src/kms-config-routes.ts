@@ -1,0 +1,86 @@
+import type { FastifyInstance } from 'fastify';
+import type { BrokerRepository, KmsConfigPatch, NewKmsConfig } from '@tsp/broker-store';
+import { kmsConfigIdParams, kmsConfigPatchBody, newKmsConfigBody, tenantIdParams } from './api-schemas';
+import { BrokerError } from './broker-error';
+import { tenantNotFound } from './tenant-routes';
+import { kmsConfigView } from './views';
+
+type KmsBody = Omit<NewKmsConfig, 'tenantId'>;
+type KmsPatchBody = KmsConfigPatch & { keyPath?: unknown; type?: unknown };
+
+const MAX_KMS_CONFIG_ID = 2147483647;
+
+/**
+ * KMS configs: POST/GET /tenants/{id}/kms-configs, GET/PATCH/DELETE /kms-configs/{id}.
+ * Credentials are write-only (answers carry `hasCredentials`); keyPath and type are immutable;
+ * leasing is allowed only for a tenant with a logging config (its leased wraps are then audited
+ * through the tenant's own sinks); a primary config must be active.
+ */
+export function registerKmsConfigRoutes(app: FastifyInstance, repo: BrokerRepository): void {
+  app.post<{ Params: { id: string }; Body: KmsBody }>(
+    '/tenants/:id/kms-configs',
+    { schema: { params: tenantIdParams, body: newKmsConfigBody } },
+    async (req, reply) => {
+      const tenantId = req.params.id;
+      if ((await repo.getTenant(tenantId)) === undefined) throw tenantNotFound(tenantId);
+      if (req.body.primary === true && req.body.active === false) throw new BrokerError('invalid-request', 'primary requires active: a primary KMS config must be active');
+      if (req.body.leasingAllowed === true) await assertLeasingPossible(repo, tenantId);
+      return reply.code(201).send(kmsConfigView(await repo.createKmsConfig({ ...req.body, tenantId })));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>('/tenants/:id/kms-configs', { schema: { params: tenantIdParams } }, async (req) => {
+    if ((await repo.getTenant(req.params.id)) === undefined) throw tenantNotFound(req.params.id);
+    return { kmsConfigs: (await repo.listKmsConfigs(req.params.id)).map(kmsConfigView) };
+  });
+
+  app.get<{ Params: { id: string } }>('/kms-configs/:id', { schema: { params: kmsConfigIdParams } }, async (req) => {
+    const c = await repo.getKmsConfig(kmsId(req.params.id));
+    if (c === undefined) throw kmsNotFound(req.params.id);
+    return kmsConfigView(c);
+  });
+
+  app.patch<{ Params: { id: string }; Body: KmsPatchBody }>(
+    '/kms-configs/:id',
+    { schema: { params: kmsConfigIdParams, body: kmsConfigPatchBody } },
+    async (req) => {
+      for (const field of ['keyPath', 'type'] as const) {
+        if (field in req.body) throw new BrokerError('invalid-request', `${field} is immutable after creation; create a new KMS config instead`);
+      }
+      const id = kmsId(req.params.id);
+      const current = await repo.getKmsConfig(id);
+      if (current === undefined) throw kmsNotFound(req.params.id);
+      const active = req.body.active ?? current.active;
+      const primary = req.body.primary ?? current.primary;
+      if (primary && !active) {
+        throw new BrokerError('invalid-request', req.body.active === false ? 'active cannot be false on a primary KMS config; make another config primary first' : 'primary requires active: a primary KMS config must be active');
+      }
+      if (req.body.leasingAllowed === true) await assertLeasingPossible(repo, current.tenantId);
+      const { keyPath: _k, type: _t, ...patch } = req.body;
+      return kmsConfigView(await repo.updateKmsConfig(id, patch));
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>('/kms-configs/:id', { schema: { params: kmsConfigIdParams } }, async (req, reply) => {
+    const id = kmsId(req.params.id);
+    if ((await repo.getKmsConfig(id)) === undefined) throw kmsNotFound(req.params.id);
+    await repo.deleteKmsConfig(id);
+    return reply.code(204).send();
+  });
+}
+
+async function assertLeasingPossible(repo: BrokerRepository, tenantId: string): Promise<void> {
+  if ((await repo.getLoggingConfig(tenantId)) === undefined) {
+    throw new BrokerError('invalid-request', 'leasingAllowed requires the tenant to have a logging config (PUT /tenants/{id}/logging-config first)');
+  }
+}
+
+/** The id parameter (pattern-checked digits); an id above int32 cannot exist: 0 (never found). */
+function kmsId(raw: string): number {
+  const n = Number(raw);
+  return n > MAX_KMS_CONFIG_ID ? 0 : n;
+}
+
+function kmsNotFound(id: string): BrokerError {
+  return new BrokerError('not-found', `KMS config ${id} does not exist`);
+}

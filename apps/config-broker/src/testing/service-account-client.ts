@@ -1,0 +1,37 @@
+import { KeyObject, sign, randomBytes } from 'node:crypto';
+import { decodePrivateKey, parseEnvFile } from '@tsp/config-crypto';
+import type { ServiceAccount } from '@tsp/broker-store';
+import type { BrokerHarness } from './broker-harness';
+
+export interface TestServiceAccount {
+  id: string;
+  env: Record<string, string>;
+  view: ServiceAccount;
+  encryptionKey: KeyObject;
+  signingKey: KeyObject;
+}
+
+/** Creates a service account through the API and decodes its env file. */
+export async function createServiceAccount(b: BrokerHarness, id: string, tenantTags: string[]): Promise<TestServiceAccount> {
+  const res = await b.admin('POST', '/api/v1/service-accounts', { id, name: `account ${id}`, tenantTags });
+  if (res.status !== 201) throw new Error(`service account creation answered ${res.status}`);
+  const body = res.body as { serviceAccount: ServiceAccount; envFile: string };
+  const env = parseEnvFile(body.envFile);
+  return {
+    id,
+    env,
+    view: body.serviceAccount,
+    encryptionKey: decodePrivateKey(env['TSP_SA_ENCRYPTION_KEY'] ?? '', 'x25519', 'TSP_SA_ENCRYPTION_KEY'),
+    signingKey: decodePrivateKey(env['TSP_SA_SIGNING_KEY'] ?? '', 'ed25519', 'TSP_SA_SIGNING_KEY'),
+  };
+}
+
+/** The Authorization header HttpConfigSource sends, with a chosen ts (and a fresh nonce unless given). */
+export function tspSaHeader(id: string, key: KeyObject, pathAndQuery: string, ts: number, method = 'GET', nonce = randomBytes(16).toString('hex')): string {
+  const sig = sign(null, Buffer.from(`${method}\n${pathAndQuery}\n${ts}\n${nonce}`, 'utf8'), key).toString('base64');
+  return `TSP-SA id=${id},ts=${ts},nonce=${nonce},sig=${sig}`;
+}
+
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
