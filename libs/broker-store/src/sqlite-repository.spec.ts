@@ -154,6 +154,9 @@ describe('SqliteBrokerRepository on disk', () => {
     } finally {
       db.close();
     }
+    // Reopen, so the repository's prepared statements certainly see the trigger.
+    await repo.close();
+    repo = new SqliteBrokerRepository({ file, masterKey });
     await expect(repo.createKmsConfig(newKmsConfig('t1', secrets))).rejects.toThrow('injected');
     expect(await repo.sequence()).toBe(seq);
     const db2 = raw();
