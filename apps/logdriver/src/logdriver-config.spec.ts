@@ -29,7 +29,7 @@ describe('parseLogdriverConfig', () => {
   it('reads the shared config-source variables: all of them or none', () => {
     expect(parseLogdriverConfig({ ...required, ...source, TSP_CONFIG_REFRESH_INTERVAL: '30' }).configSource).toEqual({
       configUrl: 'file:///tmp/doc.json', serviceConfigId: 'sa', brokerPublicKey: 'b', encryptionKey: 'e', signingKey: 's',
-      configRefreshSeconds: 30, configFetchTimeoutSeconds: 10,
+      configRefreshSeconds: 30, configFetchTimeoutSeconds: 10, configLongPollSeconds: 25,
     });
     expect(() => parseLogdriverConfig({ ...required, TSP_CONFIG_URL: 'file:///x', TSP_SERVICE_CONFIG_ID: 'sa' })).toThrow(
       'TSP_CONFIG_URL is set, so TSP_BROKER_PUBLIC_KEY, TSP_SA_ENCRYPTION_KEY, TSP_SA_SIGNING_KEY must be set too',

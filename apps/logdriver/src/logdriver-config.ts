@@ -39,6 +39,7 @@ export interface ConfigSourceSettings {
   signingKey: string;
   configRefreshSeconds: number;
   configFetchTimeoutSeconds: number;
+  configLongPollSeconds: number;
 }
 
 export const SETTINGS: readonly Setting<keyof LogdriverConfig>[] = [
@@ -74,6 +75,7 @@ export const CONFIG_SOURCE_SETTINGS: readonly Setting<keyof ConfigSourceSettings
   { key: 'signingKey', env: 'TSP_SA_SIGNING_KEY', type: 'string', default: '', secret: true, doc: 'Service account Ed25519 private key (as the proxy)' },
   { key: 'configRefreshSeconds', env: 'TSP_CONFIG_REFRESH_INTERVAL', type: 'integer', default: 600, min: 1, max: 86400, doc: 'Seconds between config document fetches' },
   { key: 'configFetchTimeoutSeconds', env: 'TSP_CONFIG_FETCH_TIMEOUT', type: 'integer', default: 10, min: 1, max: 600, doc: 'Deadline of one config fetch, seconds' },
+  { key: 'configLongPollSeconds', env: 'TSP_CONFIG_LONG_POLL', type: 'integer', default: 25, min: 0, max: 60, doc: 'With an http(s) source: seconds one long-poll waits for a change (0: periodic refresh only)' },
 ];
 
 const PREFIX = 'TSP_LOGDRIVER_';

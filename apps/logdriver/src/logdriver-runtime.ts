@@ -179,6 +179,7 @@ function configLoader(s: ConfigSourceSettings, logger: Logger, changed: (tenantI
     brokerPublicKey: decodePublicKey(s.brokerPublicKey, 'ed25519', 'TSP_BROKER_PUBLIC_KEY'),
     encryptionKey: decodePrivateKey(s.encryptionKey, 'x25519', 'TSP_SA_ENCRYPTION_KEY'),
     fetchTimeoutMs: s.configFetchTimeoutSeconds * 1000,
+    longPollSeconds: s.configLongPollSeconds,
     apply(loaded) {
       const ids = logging.apply(loaded.tenants);
       const held = logging.heldTenants();

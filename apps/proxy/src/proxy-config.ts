@@ -19,6 +19,7 @@ export interface ProxyConfig {
   healthPort: number;
   configRefreshSeconds: number;
   configFetchTimeoutSeconds: number;
+  configLongPollSeconds: number;
   kmsTimeoutMs: number;
   batchKmsConcurrency: number;
   leasedKeyCacheSize: number;
@@ -48,6 +49,7 @@ export const SETTINGS: readonly Setting<keyof ProxyConfig>[] = [
   { key: 'port', env: 'TSP_PORT', type: 'integer', default: 7777, min: 0, max: 65535, doc: 'API port' },
   { key: 'healthPort', env: 'TSP_HEALTH_PORT', type: 'integer', default: 9000, min: 0, max: 65535, doc: 'Health and metrics port' },
   { key: 'configRefreshSeconds', env: 'TSP_CONFIG_REFRESH_INTERVAL', type: 'integer', default: 600, min: 1, max: 86400, doc: 'Seconds between config document fetches' },
+  { key: 'configLongPollSeconds', env: 'TSP_CONFIG_LONG_POLL', type: 'integer', default: 25, min: 0, max: 60, doc: 'With an http(s) config source: seconds one long-poll waits for a change (a change reaches the proxy within about a second; 0: only the periodic refresh)' },
   { key: 'configFetchTimeoutSeconds', env: 'TSP_CONFIG_FETCH_TIMEOUT', type: 'integer', default: 10, min: 1, max: 600, doc: 'Deadline of one config fetch, seconds' },
   { key: 'kmsTimeoutMs', env: 'TSP_KMS_TIMEOUT_MS', type: 'integer', default: 5000, min: 10, max: 120000, doc: 'Deadline of one KMS call, ms' },
   { key: 'batchKmsConcurrency', env: 'TSP_BATCH_KMS_CONCURRENCY', type: 'integer', default: 16, min: 1, max: 1000, doc: 'Most KMS calls one batch request makes at once' },

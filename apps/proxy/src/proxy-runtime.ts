@@ -95,6 +95,7 @@ export function createProxyRuntime(config: ProxyConfig, logger: Logger, eventStr
     brokerPublicKey: decodePublicKey(config.brokerPublicKey, 'ed25519', 'TSP_BROKER_PUBLIC_KEY'),
     encryptionKey,
     fetchTimeoutMs: config.configFetchTimeoutSeconds * 1000,
+    longPollSeconds: config.configLongPollSeconds,
     apply,
     onRefresh(outcome, error) {
       metrics.configRefreshes.inc({ outcome });

@@ -27,18 +27,41 @@ class DocServer {
   etag = '"1"';
   status = 200;
   requests: IncomingMessage[] = [];
+  /** Long-polls held until the document changes (publish) or their wait passes. */
+  private held: { etag: string; answer: () => void }[] = [];
   private server: Server = createServer((req, res) => {
     this.requests.push(req);
     if (this.status !== 200) {
       res.writeHead(this.status).end('broken');
       return;
     }
-    if (req.headers['if-none-match'] === this.etag) {
-      res.writeHead(304).end();
+    const answer = (): void => {
+      if (req.headers['if-none-match'] === this.etag) res.writeHead(304).end();
+      else res.writeHead(200, { etag: this.etag, 'content-type': 'application/json' }).end(this.body);
+    };
+    const wait = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('wait') ?? 0);
+    if (wait > 0 && req.headers['if-none-match'] === this.etag) {
+      const entry = { etag: this.etag, answer };
+      this.held.push(entry);
+      setTimeout(() => {
+        if (this.held.includes(entry)) {
+          this.held = this.held.filter((h) => h !== entry);
+          answer();
+        }
+      }, wait * 1000).unref();
       return;
     }
-    res.writeHead(200, { etag: this.etag, 'content-type': 'application/json' }).end(this.body);
+    answer();
   });
+
+  /** A new document: every held long-poll is answered at once. */
+  publish(body: string, etag: string): void {
+    this.body = body;
+    this.etag = etag;
+    const held = this.held;
+    this.held = [];
+    for (const h of held) h.answer();
+  }
 
   async start(): Promise<string> {
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
@@ -50,8 +73,9 @@ class DocServer {
   }
 }
 
-function loader(url: string, applied: LoadedConfig[], outcomes: string[]): ConfigLoader {
+function loader(url: string, applied: LoadedConfig[], outcomes: string[], longPollSeconds = 0): ConfigLoader {
   return new ConfigLoader({
+    longPollSeconds,
     source: createConfigSource(url, SA_ID, saSigning.privateKey, 'TSP_CONFIG_URL'),
     serviceAccountId: SA_ID,
     brokerPublicKey: broker.publicKey,
@@ -97,6 +121,26 @@ describe('http source', () => {
     // Two requests in the same second are still distinct (replicas of one account poll together).
     await source.fetch(undefined, AbortSignal.timeout(2000));
     expect(String(server.requests.at(-1)?.headers['authorization'])).not.toBe(auth);
+  });
+
+  test('long-poll: a change reaches the loader at once, not at the next periodic refresh; stop ends the poll quietly', async () => {
+    server.publish(JSON.stringify(doc(20, [tenant('a')])), '"20"');
+    const applied: LoadedConfig[] = [];
+    const outcomes: string[] = [];
+    const l = loader(url, applied, outcomes, 5);
+    await l.loadInitial();
+    l.start(3_600_000);
+    await new Promise((r) => setTimeout(r, 200));
+    const waiting = server.requests.at(-1);
+    expect(new URL(waiting?.url ?? '/', 'http://x').searchParams.get('wait')).toBe('5');
+    const changedAt = Date.now();
+    server.publish(JSON.stringify(doc(21, [tenant('a'), tenant('b')])), '"21"');
+    while (applied.length < 2 && Date.now() - changedAt < 2000) await new Promise((r) => setTimeout(r, 10));
+    expect(applied.map((c) => c.sequence)).toEqual([20, 21]);
+    expect(Date.now() - changedAt).toBeLessThan(1000);
+    l.stop();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(outcomes).not.toContain('failed');
   });
 
   test('a failed refresh keeps the last good config and reports the error; recovery clears it', async () => {

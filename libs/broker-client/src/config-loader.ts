@@ -28,6 +28,12 @@ export interface ConfigLoaderOptions {
   /** The service account's X25519 key that opens sealed tenant parts. */
   encryptionKey: KeyObject;
   fetchTimeoutMs: number;
+  /**
+   * Seconds a long-poll waits for a change (0: no long-poll). With a source that supports it
+   * (the broker), start() also runs a loop that keeps one long-poll open, so a change reaches
+   * this process within about a second; the periodic refresh stays as the fallback.
+   */
+  longPollSeconds?: number;
   /** Applies a new config; must be atomic from the point of view of requests. */
   apply(config: LoadedConfig): void;
   onRefresh?(outcome: 'updated' | 'unchanged' | 'failed', error?: string): void;
@@ -45,6 +51,8 @@ const OPEN_SLICE = 500;
 export class ConfigLoader {
   private etag: string | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private polling = false;
+  private pollAbort: AbortController | undefined;
   private running: Promise<void> | undefined;
   private readonly state: ConfigStatus = {
     sequence: 0, lastSuccessAt: undefined, lastAttemptAt: undefined, lastError: undefined,
@@ -62,21 +70,46 @@ export class ConfigLoader {
     await this.refreshOnce(true);
   }
 
-  /** Starts periodic refresh. */
+  /** Starts periodic refresh (and the long-poll loop, see longPollSeconds). */
   start(intervalMs: number): void {
     this.stop();
     this.timer = setInterval(() => void this.refresh(), intervalMs);
     this.timer.unref();
+    const wait = this.opts.longPollSeconds ?? 0;
+    if (wait > 0 && this.opts.source.longPoll) {
+      this.polling = true;
+      void this.pollLoop(wait);
+    }
   }
 
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+    this.polling = false;
+    this.pollAbort?.abort();
+  }
+
+  /** Keeps one long-poll open; after a failure waits 1 s, doubling up to 30 s. */
+  private async pollLoop(waitSeconds: number): Promise<void> {
+    let failures = 0;
+    while (this.polling) {
+      const cancel = new AbortController();
+      this.pollAbort = cancel;
+      await this.shared(() => this.refreshOnce(false, waitSeconds, cancel.signal));
+      if (!this.polling) break;
+      failures = this.state.consecutiveFailures === 0 ? 0 : failures + 1;
+      if (failures > 0) await new Promise((r) => setTimeout(r, Math.min(30_000, 1000 * 2 ** Math.min(failures - 1, 5))).unref());
+    }
   }
 
   /** One refresh now (joins one already running). Never throws. */
   refresh(): Promise<void> {
-    this.running ??= this.refreshOnce(false)
+    return this.shared(() => this.refreshOnce(false));
+  }
+
+  /** Runs `fetchOnce` unless a fetch is running already (then joins it). Never throws. */
+  private shared(fetchOnce: () => Promise<void>): Promise<void> {
+    this.running ??= fetchOnce()
       .catch(() => undefined)
       .finally(() => {
         this.running = undefined;
@@ -84,10 +117,12 @@ export class ConfigLoader {
     return this.running;
   }
 
-  private async refreshOnce(initial: boolean): Promise<void> {
+  private async refreshOnce(initial: boolean, waitSeconds?: number, cancel?: AbortSignal): Promise<void> {
     this.state.lastAttemptAt = Date.now();
     try {
-      const fetched = await this.opts.source.fetch(this.etag, AbortSignal.timeout(this.opts.fetchTimeoutMs));
+      const deadline = AbortSignal.timeout(this.opts.fetchTimeoutMs + (waitSeconds ?? 0) * 1000);
+      const signal = cancel === undefined ? deadline : AbortSignal.any([deadline, cancel]);
+      const fetched = await this.opts.source.fetch(this.etag, signal, waitSeconds);
       if (!fetched.changed) {
         this.succeeded();
         this.opts.onRefresh?.('unchanged');
@@ -104,6 +139,8 @@ export class ConfigLoader {
       this.succeeded();
       this.opts.onRefresh?.('updated');
     } catch (e) {
+      // A long-poll cancelled by stop() is not a failure of the source.
+      if (cancel?.aborted === true) return;
       const message = describe(e, this.opts.source.description);
       this.state.lastError = message;
       this.state.consecutiveFailures++;

@@ -11,12 +11,19 @@ export interface ConfigSource {
   readonly description: string;
   /** Whether this source can create tenant secrets on demand (a broker can; a file cannot). */
   readonly writable: boolean;
-  fetch(previousEtag: string | undefined, signal: AbortSignal): Promise<FetchResult>;
+  /** Whether fetch can wait for a change (`waitSeconds`): a broker can, a file cannot. */
+  readonly longPoll: boolean;
+  /**
+   * The document, or `changed: false` when it still has `previousEtag`. With `waitSeconds` (and a
+   * previous ETag) a long-polling source answers when the document changes or after that long.
+   */
+  fetch(previousEtag: string | undefined, signal: AbortSignal, waitSeconds?: number): Promise<FetchResult>;
 }
 
 /** `file://` source: the document on disk; the ETag is a hash of its bytes. */
 export class FileConfigSource implements ConfigSource {
   readonly writable = false;
+  readonly longPoll = false;
   readonly description: string;
   private readonly path: string;
 
@@ -43,6 +50,7 @@ export class FileConfigSource implements ConfigSource {
  */
 export class HttpConfigSource implements ConfigSource {
   readonly writable = false;
+  readonly longPoll = true;
   readonly description: string;
   private readonly http: AxiosInstance;
 
@@ -55,14 +63,17 @@ export class HttpConfigSource implements ConfigSource {
     this.http = axios.create({ validateStatus: () => true, responseType: 'text', transformResponse: (d: unknown) => d, maxRedirects: 0 });
   }
 
-  async fetch(previousEtag: string | undefined, signal: AbortSignal): Promise<FetchResult> {
+  async fetch(previousEtag: string | undefined, signal: AbortSignal, waitSeconds?: number): Promise<FetchResult> {
     const ts = Math.floor(Date.now() / 1000).toString();
-    const path = this.url.pathname + this.url.search;
+    const url = new URL(this.url.href);
+    // Long-poll: the broker holds the request until the document changes or `wait` passes.
+    if (waitSeconds !== undefined && waitSeconds > 0 && previousEtag !== undefined) url.searchParams.set('wait', String(waitSeconds));
+    const path = url.pathname + url.search;
     const nonce = randomBytes(16).toString('hex');
     const sig = sign(null, Buffer.from(`GET\n${path}\n${ts}\n${nonce}`, 'utf8'), this.signingKey).toString('base64');
     const headers: Record<string, string> = { authorization: `TSP-SA id=${this.serviceAccountId},ts=${ts},nonce=${nonce},sig=${sig}` };
     if (previousEtag !== undefined) headers['if-none-match'] = previousEtag;
-    const res = await this.http.get<string>(this.url.href, { headers, signal });
+    const res = await this.http.get<string>(url.href, { headers, signal });
     if (res.status === 304) return { changed: false };
     if (res.status !== 200) throw new Error(`config source answered HTTP ${res.status}`);
     const etag = res.headers['etag'];
