@@ -8,6 +8,7 @@ import { describeAjvError } from '@tsp/tsp-protocol';
 import { adminAuthenticator } from './admin-auth';
 import { BrokerError, fromRepositoryError } from './broker-error';
 import { registerDocumentRoute } from './document-route';
+import { DocumentWaiters } from './document-waiters';
 import { registerKmsConfigRoutes } from './kms-config-routes';
 import { registerLoggingConfigRoutes } from './logging-config-routes';
 import { openApiDocument } from './openapi';
@@ -30,12 +31,18 @@ export interface BrokerAppDeps {
   now?: () => number;
   /** Largest request body, bytes (default 1 MiB). */
   maxBodyBytes?: number;
+  /** Most config document requests long-polling at once; beyond it 503 + Retry-After: 1 (default 10,000). */
+  maxDocumentWaiters?: number;
+  /** How often the sequence is read while requests long-poll, ms (default 1000). */
+  documentPollIntervalMs?: number;
 }
 
 export interface BrokerApp {
   app: FastifyInstance;
   /** Every route registered, as "METHOD /path" with OpenAPI-style `{param}`s. */
   routes: string[];
+  /** The long-polling config document requests (`size` counts them). */
+  documentWaiters: DocumentWaiters;
 }
 
 const CLIENT_ERRORS: Record<string, BrokerError> = {
@@ -94,11 +101,24 @@ export function buildBrokerApp(deps: BrokerAppDeps): BrokerApp {
     return reply.code(404).send(e.toBody());
   });
 
+  const documentWaiters = new DocumentWaiters({
+    readSequence: () => deps.repo.sequence(),
+    ...(deps.maxDocumentWaiters !== undefined ? { maxWaiters: deps.maxDocumentWaiters } : {}),
+    ...(deps.documentPollIntervalMs !== undefined ? { pollIntervalMs: deps.documentPollIntervalMs } : {}),
+    onReadError: (e) => deps.logger.warn('sequence read for waiting config document requests failed', { errorName: (e as Error).name }),
+  });
+  // Waiters hold requests for up to 60 s: answer them (304) before the server waits for its connections.
+  app.addHook('preClose', async () => documentWaiters.close());
+
   const checkAdmin = adminAuthenticator(deps.adminToken);
   const brokerPublicKey = publicKeyOf(deps.brokerSigningKey).export({ format: 'der', type: 'spki' }).toString('base64');
   void app.register(
     async (admin) => {
       admin.addHook('onRequest', async (req) => checkAdmin(req.headers.authorization));
+      // Every successful write wakes the long-polling document requests (they re-read the sequence once).
+      admin.addHook('onResponse', async (req, reply) => {
+        if (req.method !== 'GET' && reply.statusCode < 400) documentWaiters.notify();
+      });
       registerTenantRoutes(admin, deps.repo);
       registerKmsConfigRoutes(admin, deps.repo);
       registerLoggingConfigRoutes(admin, deps.repo);
@@ -108,11 +128,11 @@ export function buildBrokerApp(deps: BrokerAppDeps): BrokerApp {
   );
 
   const auth = new SaRequestAuthenticator({ repo: deps.repo, now: deps.now ?? Date.now });
-  registerDocumentRoute(app, { repo: deps.repo, brokerSigningKey: deps.brokerSigningKey, auth, publicPathPrefix, logger: deps.logger });
+  registerDocumentRoute(app, { repo: deps.repo, brokerSigningKey: deps.brokerSigningKey, auth, publicPathPrefix, logger: deps.logger, waiters: documentWaiters });
 
   const openapi = JSON.stringify(openApiDocument(publicBase));
   app.get(`${API_PREFIX}/openapi.json`, async (_req, reply) => reply.type('application/json').send(openapi));
   app.get('/live', async () => ({ status: 'live' }));
 
-  return { app, routes };
+  return { app, routes, documentWaiters };
 }

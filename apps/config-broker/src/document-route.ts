@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { BrokerRepository, TenantForDocument } from '@tsp/broker-store';
 import { buildConfigDocument, decodePublicKey, keyId, publicKeyOf, TenantConfig, validateTenantConfig } from '@tsp/config-crypto';
 import type { Logger } from '@tsp/observability';
+import { BrokerError } from './broker-error';
+import type { DocumentWaiters } from './document-waiters';
 import { SaRequestAuthenticator } from './sa-request-auth';
 import { CONFIG_DOCUMENT_PATH } from './service-account-routes';
 
@@ -13,23 +15,46 @@ export interface DocumentRouteDeps {
   /** Path prefix of the public URL ('' at the root): what proxies sign comes before req.url. */
   publicPathPrefix: string;
   logger: Logger;
+  /** Where long-polling requests (`?wait=`) park until the sequence changes. */
+  waiters: DocumentWaiters;
 }
+
+/** Longest `wait` a request may ask for, seconds. */
+export const MAX_WAIT_SECONDS = 60;
 
 /**
  * GET /api/v1/config-document for service accounts (TSP-SA signed requests): the signed document
  * with the tenants the account serves, each sealed for it. ETag = hash(account, sequence, broker
  * key id); a matching If-None-Match answers 304 after reading only the sequence. Plaintext tenant
  * configs never leave this function except sealed.
+ *
+ * Long poll: with `?wait=<1..60>` and an If-None-Match equal to the current ETag, the request
+ * waits (in `deps.waiters`) until the sequence changes (→ 200, the new document) or `wait`
+ * seconds pass, the broker closes or the client leaves (→ 304).
  */
 export function registerDocumentRoute(app: FastifyInstance, deps: DocumentRouteDeps): void {
   const brokerKeyId = keyId(publicKeyOf(deps.brokerSigningKey));
 
   app.get(CONFIG_DOCUMENT_PATH, async (req, reply) => {
+    const waitSeconds = parseWait((req.query as Record<string, unknown>)['wait']);
     const sa = await deps.auth.authenticate('GET', deps.publicPathPrefix + req.url, req.headers.authorization);
-    const sequence = await deps.repo.sequence();
-    const etag = documentEtag(sa.id, sequence, brokerKeyId);
+    let sequence = await deps.repo.sequence();
+    let etag = documentEtag(sa.id, sequence, brokerKeyId);
     reply.header('cache-control', 'no-cache').header('etag', etag);
-    if (etagMatches(req.headers['if-none-match'], etag)) return reply.code(304).send();
+    if (etagMatches(req.headers['if-none-match'], etag)) {
+      if (waitSeconds === undefined) return reply.code(304).send();
+      const outcome = await deps.waiters.wait(sequence, waitSeconds * 1000, (leave) => {
+        if (req.raw.socket?.destroyed === true) leave();
+        else reply.raw.once('close', leave);
+      });
+      if (outcome !== 'changed') return reply.code(304).send();
+      // The account may have been revoked while it waited.
+      const current = await deps.repo.getServiceAccount(sa.id);
+      if (current === undefined || current.revokedAt !== undefined) throw new BrokerError('forbidden', 'the service account is revoked');
+      sequence = await deps.repo.sequence();
+      etag = documentEtag(sa.id, sequence, brokerKeyId);
+      reply.header('etag', etag);
+    }
 
     const rows = await deps.repo.tenantsForDocument(sa.id);
     const tenants = rows.map(tenantConfigOf);
@@ -48,6 +73,15 @@ export function registerDocumentRoute(app: FastifyInstance, deps: DocumentRouteD
     deps.logger.debug('config document served', { serviceAccountId: sa.id, sequence, tenants: tenants.length });
     return reply.code(200).type('application/json').send(JSON.stringify(envelope));
   });
+}
+
+/** `wait` query value → seconds, or undefined when absent; anything but one integer 1..60 is a 400. */
+export function parseWait(raw: unknown): number | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !/^[1-9][0-9]?$/.test(raw) || Number(raw) > MAX_WAIT_SECONDS) {
+    throw new BrokerError('invalid-request', `wait must be one integer from 1 to ${MAX_WAIT_SECONDS} (seconds)`);
+  }
+  return Number(raw);
 }
 
 /** A strong ETag; it changes with the account, the sequence and the broker's signing key. */

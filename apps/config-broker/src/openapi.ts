@@ -128,14 +128,25 @@ export function openApiDocument(publicUrl: string): Schema {
           "The signed config document of the calling service account (docs/config-document.md)",
           {
             security: [{ serviceAccountSignature: [] }],
-            parameters: [{ name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } }],
+            parameters: [
+              { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } },
+              {
+                name: 'wait',
+                in: 'query',
+                required: false,
+                description:
+                  'Long poll, seconds: when If-None-Match equals the current ETag, hold the request until the document changes (200) or this many seconds pass (304). Part of the signed path and query.',
+                schema: { type: 'integer', minimum: 1, maximum: 60 },
+              },
+            ],
           },
           {
             '200': { ...ok('The document, tenants sealed for the account', ref('ConfigDocument')), headers: { ETag: { schema: { type: 'string' } } } },
-            '304': { description: 'Unchanged since the ETag given' },
+            '304': { description: 'Unchanged since the ETag given (with wait: unchanged for wait seconds, or the broker is shutting down)' },
+            '400': error('wait is not an integer from 1 to 60'),
             '401': error('Malformed, stale, replayed or unverifiable signature, or unknown service account'),
             '403': error('The service account is revoked'),
-            '503': error('Too many signed requests within the replay window'),
+            '503': error('Too many signed requests within the replay window, or too many requests waiting (Retry-After: 1)'),
           },
           false,
         ),

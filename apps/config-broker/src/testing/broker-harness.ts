@@ -23,6 +23,8 @@ export interface BrokerHarness {
   /** The clock the broker sees (ms); tests may move it. */
   clock: { offsetMs: number };
   routes: string[];
+  /** Config document requests long-polling right now. */
+  waiters(): number;
   /** An admin request (Bearer token) unless `headers.authorization` is given ('' sends none). */
   admin(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer>;
   raw(method: string, path: string, init?: { body?: string; headers?: Record<string, string> }): Promise<Answer>;
@@ -30,7 +32,7 @@ export interface BrokerHarness {
 }
 
 /** The real broker app on 127.0.0.1, port 0, over the in-memory repository. */
-export async function startBroker(opts: { publicPath?: string } = {}): Promise<BrokerHarness> {
+export async function startBroker(opts: { publicPath?: string; maxDocumentWaiters?: number } = {}): Promise<BrokerHarness> {
   const repo = new InMemoryBrokerRepository();
   const adminToken = randomBytes(24).toString('base64url');
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -44,13 +46,14 @@ export async function startBroker(opts: { publicPath?: string } = {}): Promise<B
   const logger = createLogger({ level: 'debug', service: 'broker-test', stream });
   const clock = { offsetMs: 0 };
   // The public URL's port is unknown until listening; the prefix matters, the host does not.
-  const { app, routes } = buildBrokerApp({
+  const { app, routes, documentWaiters } = buildBrokerApp({
     repo,
     adminToken,
     brokerSigningKey: privateKey,
     publicUrl: `http://127.0.0.1:9500${opts.publicPath ?? ''}`,
     logger,
     now: () => Date.now() + clock.offsetMs,
+    ...(opts.maxDocumentWaiters !== undefined ? { maxDocumentWaiters: opts.maxDocumentWaiters } : {}),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
@@ -78,6 +81,7 @@ export async function startBroker(opts: { publicPath?: string } = {}): Promise<B
     brokerPublicKey: publicKey,
     clock,
     routes,
+    waiters: () => documentWaiters.size,
     transcript: () => lines.join('\n'),
     raw,
     admin: (method, path, body, headers = {}) => {
