@@ -16,7 +16,7 @@ async function seed(b: BrokerHarness): Promise<void> {
   }
   expect((await b.admin('PUT', '/api/v1/tenants/tenant-eu/logging-config', { sinks: [{ id: 'siem', type: 'splunk-hec', settings: { url: 'https://127.0.0.1:8088' }, credentials: { token: SINK_TOKEN } }] })).status).toBe(200);
   expect((await b.admin('POST', '/api/v1/tenants/tenant-eu/kms-configs', { type: 'local', keyPath: { name: 'kek-eu-2' }, credentials: { kek: KEK }, leasingAllowed: true, leasingLifetimeSeconds: 900 })).status).toBe(201);
-  b.repo.addSecret('tenant-eu', { secretPath: 'ssn', secretType: 'deterministic', status: 'current', encryptedSecret: ENCRYPTED_SECRET });
+  await b.repo.addSecret('tenant-eu', { secretPath: 'ssn', secretType: 'deterministic', status: 'current', encryptedSecret: ENCRYPTED_SECRET });
 }
 
 describe('GET /api/v1/config-document', () => {

@@ -1,12 +1,18 @@
-import { InMemoryBrokerRepository } from './testing/in-memory-repository';
+import { openTestRepository } from './testing/test-repository';
 import { generateEncodedKeyPair, decodePrivateKey } from '@tsp/config-crypto';
 import { BrokerError } from './broker-error';
 import { SaRequestAuthenticator } from './sa-request-auth';
 import { tspSaHeader } from './testing/service-account-client';
 
 describe('SaRequestAuthenticator', () => {
+  const opened: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((r) => r.close()));
+  });
+
   async function setup(maxRemembered: number) {
-    const repo = new InMemoryBrokerRepository();
+    const repo = openTestRepository();
+    opened.push(repo);
     const sig = generateEncodedKeyPair('ed25519');
     await repo.createServiceAccount({ id: 'sa', name: 'sa', tenantTags: [], encryptionPublicKey: generateEncodedKeyPair('x25519').publicKey, signingPublicKey: sig.publicKey });
     const clock = { ms: 1_800_000_000_000 };

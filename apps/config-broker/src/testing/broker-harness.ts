@@ -2,7 +2,7 @@ import { generateKeyPairSync, KeyObject, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { createLogger } from '@tsp/observability';
 import { buildBrokerApp } from '../broker-app';
-import { InMemoryBrokerRepository } from './in-memory-repository';
+import { openTestRepository, TestRepository } from './test-repository';
 
 export interface Answer {
   status: number;
@@ -14,7 +14,7 @@ export interface Answer {
 
 export interface BrokerHarness {
   url: string;
-  repo: InMemoryBrokerRepository;
+  repo: TestRepository;
   adminToken: string;
   brokerSigningKey: KeyObject;
   brokerPublicKey: KeyObject;
@@ -31,9 +31,9 @@ export interface BrokerHarness {
   close(): Promise<void>;
 }
 
-/** The real broker app on 127.0.0.1, port 0, over the in-memory repository. */
+/** The real broker app on 127.0.0.1, port 0, over the real SQLite repository (a temp file). */
 export async function startBroker(opts: { publicPath?: string; maxDocumentWaiters?: number } = {}): Promise<BrokerHarness> {
-  const repo = new InMemoryBrokerRepository();
+  const repo = openTestRepository();
   const adminToken = randomBytes(24).toString('base64url');
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const lines: string[] = [];
@@ -93,6 +93,7 @@ export async function startBroker(opts: { publicPath?: string; maxDocumentWaiter
     },
     close: async () => {
       await app.close();
+      await repo.close();
     },
   };
 }
