@@ -1,5 +1,4 @@
 import { runService } from '@tsp/app-support';
-// LEAD: the SQLite implementation of BrokerRepository (libs/broker-store, constructor { file, masterKey }).
 import { SqliteBrokerRepository } from '@tsp/broker-store';
 import { createLogger } from '@tsp/observability';
 import { buildBrokerApp } from './broker-app';
@@ -13,9 +12,8 @@ async function main(): Promise<void> {
   const config = parseBrokerConfig(process.env);
   const logger = createLogger({ level: config.logLevel, service: 'tsp-config-broker' });
 
-  // ---- LEAD: repository plug-in point. Swap here for another BrokerRepository (PostgreSQL later).
+  // The storage back end: SQLite (the embedded default); PostgreSQL will plug in here.
   const repo = new SqliteBrokerRepository({ file: config.dbFile, masterKey: config.masterKey });
-  // ----
 
   const { app } = buildBrokerApp({ repo, adminToken: config.adminToken, brokerSigningKey: config.signingKey, publicUrl: config.publicUrl, logger });
 
