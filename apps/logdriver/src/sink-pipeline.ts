@@ -162,13 +162,13 @@ export class SinkPipeline {
     }
     this.justRedrove = false;
     const rows = this.deps.spool.readAfter(this.tenantId, this.cursorSeq, this.settings.maxEvents + this.doneAhead.size);
-    const batch = this.cut(rows);
+    const { batch, bytes } = this.cut(rows);
     if (batch.length === 0) {
       this.advance(rows);
       if (!this.redriveWanted) await this.sleep(60_000, 'events');
       return;
     }
-    const full = batch.length >= this.settings.maxEvents || rows.length - this.doneAhead.size > batch.length || bytesOf(batch) >= this.settings.maxBytes;
+    const full = batch.length >= this.settings.maxEvents || rows.length - this.doneAhead.size > batch.length || bytes >= this.settings.maxBytes;
     const age = Date.now() - batch[0].createdAt;
     if (!full && age < this.settings.maxAgeMs && !this.redriveWanted) {
       await this.sleep(this.settings.maxAgeMs - age, 'full-batch');
@@ -194,8 +194,8 @@ export class SinkPipeline {
     await this.afterOutcome(outcome);
   }
 
-  /** The next batch: rows not done yet, within maxEvents and maxBytes (at least one row). */
-  private cut(rows: readonly SpooledEvent[]): SpooledEvent[] {
+  /** The next batch: rows not done yet, within maxEvents and maxBytes (at least one row), and its bytes. */
+  private cut(rows: readonly SpooledEvent[]): { batch: SpooledEvent[]; bytes: number } {
     const out: SpooledEvent[] = [];
     let bytes = 0;
     for (const r of rows) {
@@ -204,7 +204,7 @@ export class SinkPipeline {
       out.push(r);
       bytes += r.json.length + 1;
     }
-    return out;
+    return { batch: out, bytes };
   }
 
   /** Waits for the rate limit; false when stopping meanwhile. */
@@ -375,12 +375,6 @@ class StoredSinkEvent implements SinkEvent {
   get record(): SecurityEventRecord {
     return (this.parsed ??= recordOfDeliveredLine(this.json));
   }
-}
-
-function bytesOf(batch: readonly SpooledEvent[]): number {
-  let n = 0;
-  for (const r of batch) n += r.json.length + 1;
-  return n;
 }
 
 function messageOf(err: unknown): string {

@@ -20,8 +20,6 @@ export interface EventQueueOptions {
   maxBackoffMs?: number;
   onDepth?: (depth: number) => void;
   onDrop?: (count: number) => void;
-  /** Events the channel reported refused for good (also counted by onDrop). */
-  onRefused?: (count: number) => void;
   onSendError?: (err: unknown) => void;
 }
 
@@ -164,7 +162,6 @@ export class EventQueue {
           if (refused.length > 0) {
             this.dropped += refused.length;
             this.opts.onDrop?.(refused.length);
-            this.opts.onRefused?.(refused.length);
             if (this.waiters.size > 0) this.settle(refused, new EventNotAcknowledged('refused', 'the logdriver refused the event (tenant over its spool quota, or an event it can never store)'));
           }
           if (this.waiters.size > 0) this.settle(batch);

@@ -83,10 +83,3 @@ export interface SinkPlugin {
   validate(config: LoggingSinkConfig, host: Pick<SinkHost, 'eventsDir'>): string[];
   create(config: LoggingSinkConfig, host: SinkHost): Sink;
 }
-
-/** Bytes of a batch as the pipeline counts them against SinkLimits.maxBytes. */
-export function batchBytes(batch: readonly SinkEvent[]): number {
-  let n = 0;
-  for (const e of batch) n += e.json.length + 1;
-  return n;
-}
