@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { freePort } from '@tsp/test-support';
 import type { DevEnvironment } from '@tsp/dev-environment';
-import { onCpu, ProcessRegistry, sleep } from './child-processes';
+import { onCpu, ProcessRegistry } from './child-processes';
+import { metricSum, waitForReady } from './logdriver-probe';
 import type { LoadGenerator } from './load-generator';
 import { BenchOptions, LOGDRIVER_MAIN } from './options';
 import { startProxy } from './proxy-launcher';
@@ -14,14 +15,6 @@ export interface LogdriverRun {
   deliveredPerSecond: number;
   /** Events still waiting in its spool right after the run. */
   pendingAfter: number;
-}
-
-function metric(text: string, name: string): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
 }
 
 async function metrics(url: string): Promise<string> {
@@ -63,14 +56,7 @@ export async function measureWithLogdriver(
     },
   });
   try {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      if (ld.hasExited()) throw new Error(`logdriver exited during startup:\n${ld.stderrTail()}`);
-      if (Date.now() > deadline) throw new Error('logdriver was not ready within 30 s');
-      const ok = await fetch(`${url}/ready`).then((r) => r.status === 200, () => false);
-      if (ok) break;
-      await sleep(100);
-    }
+    await waitForReady(`${url}/ready`, ld, 'logdriver');
     const proxy = await startProxy(reg, { name: 'proxy with logdriver', serviceAccountFile: env.serviceAccountFile, env: { LOGDRIVER_URL: url, ...placement.proxyEnv }, readyTimeoutMs: 30_000, cpu });
     try {
       let before = 0;
@@ -79,14 +65,14 @@ export async function measureWithLogdriver(
         hooks: {
           begin: () => {
             startedAt = Date.now();
-            void metrics(url).then((t) => (before = metric(t, 'tsp_logdriver_events_delivered_total')));
+            void metrics(url).then((t) => (before = metricSum(t, 'tsp_logdriver_events_delivered_total')));
           },
           end: () => undefined,
         },
       });
       const after = await metrics(url);
-      const deliveredPerSecond = (metric(after, 'tsp_logdriver_events_delivered_total') - before) / ((Date.now() - startedAt) / 1000);
-      return { raw, deliveredPerSecond, pendingAfter: metric(after, 'tsp_logdriver_spool_pending_events') };
+      const deliveredPerSecond = (metricSum(after, 'tsp_logdriver_events_delivered_total') - before) / ((Date.now() - startedAt) / 1000);
+      return { raw, deliveredPerSecond, pendingAfter: metricSum(after, 'tsp_logdriver_spool_pending_events') };
     } finally {
       await reg.stop(proxy.proc);
     }

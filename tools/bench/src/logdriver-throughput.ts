@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { TenantConfig } from '@tsp/config-crypto';
 import { sealDocument, DevEnvironment } from '@tsp/dev-environment';
 import { freePort } from '@tsp/test-support';
-import { onCpu, ProcessRegistry, sleep, TrackedChild } from './child-processes';
+import { onCpu, ProcessRegistry, sleep } from './child-processes';
+import { metricSum, waitForReady } from './logdriver-probe';
 import { LOGDRIVER_MAIN, ROOT } from './options';
 
 /** What one sink's throughput run measured. */
@@ -20,24 +21,6 @@ export interface ThroughputRun {
 const TOKEN = 'bench-hec-token-0000000000000000';
 const TENANTS = 10;
 const BATCH = 1000;
-
-function metric(text: string, name: string): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
-
-async function waitReady(url: string, child: TrackedChild, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.hasExited()) throw new Error(`${what} exited during startup:\n${child.stderrTail()}`);
-    if (Date.now() > deadline) throw new Error(`${what} was not ready within 30 s`);
-    if (await fetch(url).then((r) => r.status === 200, () => false)) return;
-    await sleep(100);
-  }
-}
 
 /** Pre-built intake bodies: `events` events over TENANTS tenants, 1000 a batch. */
 function bodies(events: number, runId: string): string[] {
@@ -95,7 +78,7 @@ export async function measureLogdriverThroughput(
     env: { PATH: process.env['PATH'] ?? '' },
   });
   try {
-    await waitReady(`http://127.0.0.1:${fakePort}/services/collector/health`, fake, 'splunk-hec fake');
+    await waitForReady(`http://127.0.0.1:${fakePort}/services/collector/health`, fake, 'splunk-hec fake');
     const tenants: TenantConfig[] = Array.from({ length: TENANTS }, (_, i) => ({
       tenantId: `bench-ld-${i}`, kmsConfigs: [], secrets: [],
       logging: {
@@ -139,7 +122,7 @@ async function runOnce(
     },
   });
   try {
-    await waitReady(`${url}/ready`, ld, 'logdriver');
+    await waitForReady(`${url}/ready`, ld, 'logdriver');
     const all = bodies(events, `${sink}-${Date.now()}`);
     const started = Date.now();
     await post(url, all, 2);
@@ -147,7 +130,7 @@ async function runOnce(
     const deadline = Date.now() + 120_000;
     for (;;) {
       const text = await (await fetch(`${url}/metrics`)).text();
-      if (metric(text, 'tsp_logdriver_events_delivered_total') >= events) break;
+      if (metricSum(text, 'tsp_logdriver_events_delivered_total') >= events) break;
       if (Date.now() > deadline) throw new Error(`the logdriver delivered fewer than ${events} events to ${sink} within 120 s`);
       await sleep(20);
     }
