@@ -1,4 +1,5 @@
 import { environmentWithServiceAccountFile, isolateCloudSdkEnvironment, runService } from '@tsp/app-support';
+import { urlForLogs } from '@tsp/broker-client';
 import { createLogger } from '@tsp/observability';
 import { parseLogdriverConfig } from './logdriver-config';
 import { createLogdriverRuntime } from './logdriver-runtime';
@@ -27,11 +28,9 @@ async function main(): Promise<void> {
   });
 }
 
-/** A URL as it may be logged: no user info, no query (a presigned URL carries its token there). */
 function withoutSecrets(url: string): string {
   try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
+    return urlForLogs(new URL(url));
   } catch {
     return '(unparsable URL)';
   }

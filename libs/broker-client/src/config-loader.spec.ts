@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildConfigDocument, DocumentEnvelope, TenantConfig } from '@tsp/config-crypto';
 import { ConfigLoader, LoadedConfig } from './config-loader';
-import { createConfigSource, HttpConfigSource } from './config-source';
+import { createConfigSource, HttpConfigSource, urlForLogs } from './config-source';
 
 const broker = generateKeyPairSync('ed25519');
 const sa = generateKeyPairSync('x25519');
@@ -221,4 +221,8 @@ describe('file source', () => {
     expect(() => createConfigSource('ftp://x/doc', SA_ID, saSigning.privateKey, 'TSP_CONFIG_URL')).toThrow('TSP_CONFIG_URL must be a file://, http:// or https:// URL');
     expect(() => createConfigSource('not a url', SA_ID, saSigning.privateKey, 'TSP_CONFIG_URL')).toThrow('TSP_CONFIG_URL is not a URL');
   });
+});
+
+test('a URL as logged has no user info and no query (a presigned token)', () => {
+  expect(urlForLogs(new URL('https://user:secret@broker.example:8443/api/v1/config-document?X-Sig=token'))).toBe('https://broker.example:8443/api/v1/config-document');
 });

@@ -59,7 +59,7 @@ export class HttpConfigSource implements ConfigSource {
     private readonly serviceAccountId: string,
     private readonly signingKey: KeyObject,
   ) {
-    this.description = `${url.protocol}//${url.host}${url.pathname}`;
+    this.description = urlForLogs(url);
     this.http = axios.create({ validateStatus: () => true, responseType: 'text', transformResponse: (d: unknown) => d, maxRedirects: 0 });
   }
 
@@ -79,6 +79,11 @@ export class HttpConfigSource implements ConfigSource {
     const etag = res.headers['etag'];
     return { changed: true, text: String(res.data), etag: typeof etag === 'string' ? etag : undefined };
   }
+}
+
+/** A URL as it may be logged: no user info, no query (a presigned URL carries its token there). */
+export function urlForLogs(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname}`;
 }
 
 /** Precondition: the URL is file:, http: or https:; otherwise throws naming the variable. */
