@@ -165,10 +165,8 @@ export class DeliveryScheduler {
       oldestPendingAt: stats.oldestCreatedAt, idleSince: stats.count === 0 ? Date.now() : undefined,
     };
     this.tenants.set(tenantId, t);
-    if (route.kind === 'held') {
-      this.logger.warn('tenant logging config is invalid; its events are held in the spool', { tenantId, problems: route.problems });
-      return t;
-    }
+    // Held (invalid logging config): no pipelines; the config loader logged why.
+    if (route.kind === 'held') return t;
     for (const s of route.sinks) {
       const settings: PipelineSettings = {
         maxEvents: s.maxEvents, maxBytes: s.maxBytes, maxAgeMs: route.maxAgeMs, ratePerSecond: route.ratePerSecond, burst: route.burst,

@@ -183,7 +183,9 @@ function configLoader(s: ConfigSourceSettings, logger: Logger, changed: (tenantI
     apply(loaded) {
       const ids = logging.apply(loaded.tenants);
       const held = logging.heldTenants();
-      for (const h of held) logger.warn('tenant logging config rejected; its events are held', { tenantId: h.tenantId, problems: h.problems });
+      // Logged once per change of the tenant's config, not on every refresh.
+      const changedIds = new Set(ids);
+      for (const h of held) if (changedIds.has(h.tenantId)) logger.warn('tenant logging config rejected; its events are held', { tenantId: h.tenantId, problems: h.problems });
       logger.info('logging configs applied', { sequence: loaded.sequence, tenants: loaded.tenants.length, changed: ids.length, held: held.length });
       changed(ids);
     },
