@@ -141,16 +141,7 @@ export class DeliveryScheduler {
   private ensure(tenantId: string): TenantState | undefined {
     const existing = this.tenants.get(tenantId);
     if (existing !== undefined) return existing;
-    if (!this.started) {
-      const from = this.spool.leastCursor(tenantId);
-      const stats = this.spool.pendingAfter(tenantId, from);
-      const counted: TenantState = {
-        fingerprint: 'not-started', pipelines: new Map(), minCursor: from, pendingEvents: stats.count, pendingBytes: stats.bytes,
-        oldestPendingAt: stats.oldestCreatedAt, idleSince: undefined,
-      };
-      this.tenants.set(tenantId, counted);
-      return counted;
-    }
+    if (!this.started) return this.counted(tenantId, 'not-started', this.spool.leastCursor(tenantId));
     const route = this.logging.route(tenantId);
     const sinkIds = route.kind === 'ok' ? route.sinks.map((s) => s.id) : [];
     // Held tenants get no cursor changes: their positions are kept for when the config is fixed.
@@ -159,12 +150,7 @@ export class DeliveryScheduler {
     for (const c of cursors.values()) minCursor = Math.min(minCursor, c);
     // Held: counted from its least advanced sink, as before the config broke.
     if (minCursor === Infinity) minCursor = this.spool.leastCursor(tenantId);
-    const stats = this.spool.pendingAfter(tenantId, minCursor);
-    const t: TenantState = {
-      fingerprint: route.fingerprint, pipelines: new Map(), minCursor, pendingEvents: stats.count, pendingBytes: stats.bytes,
-      oldestPendingAt: stats.oldestCreatedAt, idleSince: stats.count === 0 ? Date.now() : undefined,
-    };
-    this.tenants.set(tenantId, t);
+    const t = this.counted(tenantId, route.fingerprint, minCursor);
     // Held (invalid logging config): no pipelines; the config loader logged why.
     if (route.kind === 'held') return t;
     for (const s of route.sinks) {
@@ -189,6 +175,17 @@ export class DeliveryScheduler {
       t.pipelines.set(s.id, p);
       p.start();
     }
+    return t;
+  }
+
+  /** A new tenant state, its pending events counted from the spool after `minCursor`. */
+  private counted(tenantId: string, fingerprint: string, minCursor: number): TenantState {
+    const stats = this.spool.pendingAfter(tenantId, minCursor);
+    const t: TenantState = {
+      fingerprint, pipelines: new Map(), minCursor, pendingEvents: stats.count, pendingBytes: stats.bytes,
+      oldestPendingAt: stats.oldestCreatedAt, idleSince: stats.count === 0 ? Date.now() : undefined,
+    };
+    this.tenants.set(tenantId, t);
     return t;
   }
 
