@@ -1,6 +1,6 @@
 // Debian packages the tests need, installed when missing (idempotent), so the README's test
 // command passes on a fresh machine: rsyslogd (+ TLS) for the syslog sink, openssl for the
-// https fakes. Each package is checked by the file it provides; apt-get runs only when one is
+// https fakes, PostgreSQL for the broker store, Chromium for the admin page. Each package is checked by the file it provides; apt-get runs only when one is
 // missing, `apt-get update` at most once.
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -9,6 +9,10 @@ export const SYSTEM_PACKAGES = [
   { name: 'rsyslog', provides: '/usr/sbin/rsyslogd' },
   { name: 'rsyslog-gnutls', provides: '/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so', alternatives: ['/usr/lib/aarch64-linux-gnu/rsyslog/lmnsd_gtls.so', '/usr/lib/rsyslog/lmnsd_gtls.so'] },
   { name: 'openssl', provides: '/usr/bin/openssl' },
+  // The broker's PostgreSQL back end is tested against a real server started on loopback.
+  { name: 'postgresql', provides: '/usr/lib/postgresql/15/bin/postgres', alternatives: ['/usr/lib/postgresql/16/bin/postgres', '/usr/lib/postgresql/17/bin/postgres'] },
+  // The admin web page is tested in a real headless browser (playwright-core drives it).
+  { name: 'chromium', provides: '/usr/bin/chromium' },
 ];
 
 /** Returns the names of packages it could not provide (empty when all are there). */

@@ -9,6 +9,7 @@ export type BrokerErrorCode =
   | 'conflict'
   | 'too-large'
   | 'unsupported-media-type'
+  | 'too-many-requests'
   | 'unavailable'
   | 'internal';
 
@@ -20,6 +21,7 @@ const STATUS: Record<BrokerErrorCode, number> = {
   conflict: 409,
   'too-large': 413,
   'unsupported-media-type': 415,
+  'too-many-requests': 429,
   unavailable: 503,
   internal: 500,
 };

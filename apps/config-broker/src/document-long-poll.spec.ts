@@ -88,7 +88,7 @@ describe('GET config-document?wait= (long poll)', () => {
   it('sees a write made on the repository directly (another broker instance) within ~1.5 s', async () => {
     const waiting = poll(b, sa, '?wait=10', etag);
     await until(() => b.waiters() === 1);
-    await b.repo.createTenant({ id: 'tenant-b', name: 'B' });
+    await b.repo.createTenant({ id: 'tenant-b', name: 'B' }, { actor: { kind: 'system', id: 'test' } });
     const wroteAt = Date.now();
     const res = await waiting;
     expect(res.status).toBe(200);

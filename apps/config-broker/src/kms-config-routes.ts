@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { BrokerRepository, KmsConfigPatch, NewKmsConfig } from '@tsp/broker-store';
 import { kmsConfigIdParams, kmsConfigPatchBody, newKmsConfigBody, tenantIdParams } from './api-schemas';
 import { BrokerError } from './broker-error';
+import { changeContext, ownResourceOnly, ownTenantOnly, principalOf } from './principal';
 import { tenantNotFound } from './tenant-routes';
 import { kmsConfigView } from './views';
 
@@ -14,27 +15,30 @@ const MAX_KMS_CONFIG_ID = 2147483647;
  * KMS configs: POST/GET /tenants/{id}/kms-configs, GET/PATCH/DELETE /kms-configs/{id}.
  * Credentials are write-only (answers carry `hasCredentials`); keyPath and type are immutable;
  * leasing is allowed only for a tenant with a logging config (its leased wraps are then audited
- * through the tenant's own sinks); a primary config must be active.
+ * through the tenant's own sinks); a primary config must be active. A tenant admin manages its own
+ * tenant's configs only (another tenant's: 403 by tenant id, 404 by config id, as if absent).
  */
 export function registerKmsConfigRoutes(app: FastifyInstance, repo: BrokerRepository): void {
+  const ownConfigOnly = ownResourceOnly(async (id) => (/^[0-9]{1,10}$/.test(id) ? (await repo.getKmsConfig(kmsId(id)))?.tenantId : undefined), kmsNotFound);
   app.post<{ Params: { id: string }; Body: KmsBody }>(
     '/tenants/:id/kms-configs',
-    { schema: { params: tenantIdParams, body: newKmsConfigBody } },
+    { onRequest: ownTenantOnly, schema: { params: tenantIdParams, body: newKmsConfigBody } },
     async (req, reply) => {
       const tenantId = req.params.id;
+      if (req.body.id !== undefined && principalOf(req).kind !== 'vendor-admin') throw new BrokerError('forbidden', 'id: only the vendor admin may choose a KMS config id');
       if ((await repo.getTenant(tenantId)) === undefined) throw tenantNotFound(tenantId);
       if (req.body.primary === true && req.body.active === false) throw new BrokerError('invalid-request', 'primary requires active: a primary KMS config must be active');
       if (req.body.leasingAllowed === true) await assertLeasingPossible(repo, tenantId);
-      return reply.code(201).send(kmsConfigView(await repo.createKmsConfig({ ...req.body, tenantId })));
+      return reply.code(201).send(kmsConfigView(await repo.createKmsConfig({ ...req.body, tenantId }, changeContext(req))));
     },
   );
 
-  app.get<{ Params: { id: string } }>('/tenants/:id/kms-configs', { schema: { params: tenantIdParams } }, async (req) => {
+  app.get<{ Params: { id: string } }>('/tenants/:id/kms-configs', { onRequest: ownTenantOnly, schema: { params: tenantIdParams } }, async (req) => {
     if ((await repo.getTenant(req.params.id)) === undefined) throw tenantNotFound(req.params.id);
     return { kmsConfigs: (await repo.listKmsConfigs(req.params.id)).map(kmsConfigView) };
   });
 
-  app.get<{ Params: { id: string } }>('/kms-configs/:id', { schema: { params: kmsConfigIdParams } }, async (req) => {
+  app.get<{ Params: { id: string } }>('/kms-configs/:id', { onRequest: ownConfigOnly, schema: { params: kmsConfigIdParams } }, async (req) => {
     const c = await repo.getKmsConfig(kmsId(req.params.id));
     if (c === undefined) throw kmsNotFound(req.params.id);
     return kmsConfigView(c);
@@ -42,7 +46,7 @@ export function registerKmsConfigRoutes(app: FastifyInstance, repo: BrokerReposi
 
   app.patch<{ Params: { id: string }; Body: KmsPatchBody }>(
     '/kms-configs/:id',
-    { schema: { params: kmsConfigIdParams, body: kmsConfigPatchBody } },
+    { onRequest: ownConfigOnly, schema: { params: kmsConfigIdParams, body: kmsConfigPatchBody } },
     async (req) => {
       for (const field of ['keyPath', 'type'] as const) {
         if (field in req.body) throw new BrokerError('invalid-request', `${field} is immutable after creation; create a new KMS config instead`);
@@ -57,14 +61,14 @@ export function registerKmsConfigRoutes(app: FastifyInstance, repo: BrokerReposi
       }
       if (req.body.leasingAllowed === true) await assertLeasingPossible(repo, current.tenantId);
       const { keyPath: _k, type: _t, ...patch } = req.body;
-      return kmsConfigView(await repo.updateKmsConfig(id, patch));
+      return kmsConfigView(await repo.updateKmsConfig(id, patch, changeContext(req)));
     },
   );
 
-  app.delete<{ Params: { id: string } }>('/kms-configs/:id', { schema: { params: kmsConfigIdParams } }, async (req, reply) => {
+  app.delete<{ Params: { id: string } }>('/kms-configs/:id', { onRequest: ownConfigOnly, schema: { params: kmsConfigIdParams } }, async (req, reply) => {
     const id = kmsId(req.params.id);
     if ((await repo.getKmsConfig(id)) === undefined) throw kmsNotFound(req.params.id);
-    await repo.deleteKmsConfig(id);
+    await repo.deleteKmsConfig(id, changeContext(req));
     return reply.code(204).send();
   });
 }

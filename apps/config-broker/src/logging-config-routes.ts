@@ -3,6 +3,7 @@ import type { LoggingConfig } from '@tsp/config-crypto';
 import type { BrokerRepository } from '@tsp/broker-store';
 import { loggingConfigBody, tenantIdParams } from './api-schemas';
 import { BrokerError } from './broker-error';
+import { changeContext, ownTenantOnly } from './principal';
 import { tenantNotFound } from './tenant-routes';
 import { loggingConfigView } from './views';
 
@@ -14,7 +15,7 @@ import { loggingConfigView } from './views';
 export function registerLoggingConfigRoutes(app: FastifyInstance, repo: BrokerRepository): void {
   app.put<{ Params: { id: string }; Body: LoggingConfig }>(
     '/tenants/:id/logging-config',
-    { schema: { params: tenantIdParams, body: loggingConfigBody } },
+    { onRequest: ownTenantOnly, schema: { params: tenantIdParams, body: loggingConfigBody } },
     async (req) => {
       const seen = new Set<string>();
       for (const [i, s] of req.body.sinks.entries()) {
@@ -22,25 +23,25 @@ export function registerLoggingConfigRoutes(app: FastifyInstance, repo: BrokerRe
         seen.add(s.id);
       }
       if ((await repo.getTenant(req.params.id)) === undefined) throw tenantNotFound(req.params.id);
-      return loggingConfigView(await repo.putLoggingConfig(req.params.id, req.body));
+      return loggingConfigView(await repo.putLoggingConfig(req.params.id, req.body, changeContext(req)));
     },
   );
 
-  app.get<{ Params: { id: string } }>('/tenants/:id/logging-config', { schema: { params: tenantIdParams } }, async (req) => {
+  app.get<{ Params: { id: string } }>('/tenants/:id/logging-config', { onRequest: ownTenantOnly, schema: { params: tenantIdParams } }, async (req) => {
     if ((await repo.getTenant(req.params.id)) === undefined) throw tenantNotFound(req.params.id);
     const l = await repo.getLoggingConfig(req.params.id);
     if (l === undefined) throw new BrokerError('not-found', `tenant '${req.params.id}' has no logging config`);
     return loggingConfigView(l);
   });
 
-  app.delete<{ Params: { id: string } }>('/tenants/:id/logging-config', { schema: { params: tenantIdParams } }, async (req, reply) => {
+  app.delete<{ Params: { id: string } }>('/tenants/:id/logging-config', { onRequest: ownTenantOnly, schema: { params: tenantIdParams } }, async (req, reply) => {
     if ((await repo.getTenant(req.params.id)) === undefined) throw tenantNotFound(req.params.id);
     if ((await repo.getLoggingConfig(req.params.id)) === undefined) throw new BrokerError('not-found', `tenant '${req.params.id}' has no logging config`);
     const leasing = (await repo.listKmsConfigs(req.params.id)).filter((c) => c.leasingAllowed).map((c) => c.id);
     if (leasing.length > 0) {
       throw new BrokerError('conflict', `leasingAllowed is set on KMS config ${leasing.join(', ')}: turn it off before deleting the logging config`);
     }
-    await repo.deleteLoggingConfig(req.params.id);
+    await repo.deleteLoggingConfig(req.params.id, changeContext(req));
     return reply.code(204).send();
   });
 }

@@ -4,6 +4,7 @@ import type { BrokerRepository } from '@tsp/broker-store';
 import { formatEnvFile, generateEncodedKeyPair } from '@tsp/config-crypto';
 import { newServiceAccountBody, serviceAccountIdParams } from './api-schemas';
 import { BrokerError } from './broker-error';
+import { vendorOnly } from './principal';
 import { serviceAccountView } from './views';
 
 export interface ServiceAccountRouteDeps {
@@ -20,12 +21,12 @@ export const CONFIG_DOCUMENT_PATH = '/api/v1/config-document';
 /**
  * Service accounts: POST /service-accounts makes both key pairs, stores only the public halves
  * and answers once with the env file (private keys inside; never stored, never shown again);
- * GET list and one; POST /service-accounts/{id}/revoke.
+ * GET list and one; POST /service-accounts/{id}/revoke. The vendor admin's only.
  */
 export function registerServiceAccountRoutes(app: FastifyInstance, deps: ServiceAccountRouteDeps): void {
   app.post<{ Body: { id: string; name: string; tenantTags: string[] } }>(
     '/service-accounts',
-    { schema: { body: newServiceAccountBody } },
+    { onRequest: vendorOnly, schema: { body: newServiceAccountBody } },
     async (req, reply) => {
       const enc = generateEncodedKeyPair('x25519');
       const sig = generateEncodedKeyPair('ed25519');
@@ -53,17 +54,17 @@ export function registerServiceAccountRoutes(app: FastifyInstance, deps: Service
     },
   );
 
-  app.get('/service-accounts', async () => {
+  app.get('/service-accounts', { onRequest: vendorOnly }, async () => {
     return { serviceAccounts: (await deps.repo.listServiceAccounts()).map(serviceAccountView) };
   });
 
-  app.get<{ Params: { id: string } }>('/service-accounts/:id', { schema: { params: serviceAccountIdParams } }, async (req) => {
+  app.get<{ Params: { id: string } }>('/service-accounts/:id', { onRequest: vendorOnly, schema: { params: serviceAccountIdParams } }, async (req) => {
     const sa = await deps.repo.getServiceAccount(req.params.id);
     if (sa === undefined) throw new BrokerError('not-found', `service account '${req.params.id}' does not exist`);
     return serviceAccountView(sa);
   });
 
-  app.post<{ Params: { id: string } }>('/service-accounts/:id/revoke', { schema: { params: serviceAccountIdParams } }, async (req) => {
+  app.post<{ Params: { id: string } }>('/service-accounts/:id/revoke', { onRequest: vendorOnly, schema: { params: serviceAccountIdParams } }, async (req) => {
     return serviceAccountView(await deps.repo.revokeServiceAccount(req.params.id));
   });
 }

@@ -1,4 +1,4 @@
-import type { KmsConfigView, LoggingConfigView, ServiceAccount, Tenant } from '@tsp/broker-store';
+import type { KmsConfigView, LoggingConfigView, ServiceAccount, Tenant, TenantAdmin } from '@tsp/broker-store';
 
 /**
  * What the API answers, field by field. Every answer goes through one of these, so a storage
@@ -44,5 +44,17 @@ export function serviceAccountView(a: ServiceAccount): ServiceAccount {
     tenantTags: [...a.tenantTags],
     ...(a.revokedAt !== undefined ? { revokedAt: a.revokedAt } : {}),
     createdAt: a.createdAt,
+  };
+}
+
+/** Never the password hash or the invitation token hash. */
+export function tenantAdminView(a: TenantAdmin): TenantAdmin {
+  return {
+    id: a.id,
+    tenantId: a.tenantId,
+    email: a.email,
+    status: a.status,
+    createdAt: a.createdAt,
+    ...(a.lastLoginAt !== undefined ? { lastLoginAt: a.lastLoginAt } : {}),
   };
 }

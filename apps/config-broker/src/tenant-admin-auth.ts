@@ -1,0 +1,165 @@
+import { createHash, createHmac, hkdfSync, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import type { BrokerRepository } from '@tsp/broker-store';
+import { adminAuthenticator } from './admin-auth';
+import { BrokerError } from './broker-error';
+import { Principal, VENDOR_ADMIN } from './principal';
+
+/**
+ * Logins of the admin API and web page.
+ *
+ * Sessions are stateless tokens `tsps1.<subject>.<expiry unix s>.<HMAC-SHA256>` under a key
+ * derived from the broker master key (so every broker replica accepts them and a restart keeps
+ * people logged in). The subject is 'vendor-admin' or a tenant admin's id; a tenant admin's
+ * session ends as soon as the admin is deleted (looked up on every request). Passwords are
+ * hashed with scrypt (in the thread pool, never on the event loop); invitation tokens are kept
+ * only as SHA-256 hashes. Every comparison of secrets is constant-time.
+ */
+
+const SESSION_PREFIX = 'tsps1';
+const SESSION_RE = /^tsps1\.(vendor-admin|ta_[0-9a-f]{8,64})\.(\d{1,12})\.([A-Za-z0-9_-]{43})$/;
+const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32, maxmem: 64 * 1024 * 1024 } as const;
+export const MIN_PASSWORD_LENGTH = 12;
+
+/** The key sessions and CSRF tokens are signed with, derived from the master key (never the key itself). */
+export function sessionKeyFrom(masterKey: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tsp-broker admin sessions v1', 32));
+}
+
+export interface Session {
+  token: string;
+  expiresAt: string;
+}
+
+export class SessionTokens {
+  constructor(
+    private readonly key: Buffer,
+    private readonly ttlMs: number,
+  ) {
+    if (key.length !== 32) throw new Error('the session key must be 32 bytes');
+  }
+
+  issue(subject: string, nowMs: number): Session {
+    const exp = Math.floor((nowMs + this.ttlMs) / 1000);
+    const body = `${SESSION_PREFIX}.${subject}.${exp}`;
+    return { token: `${body}.${this.mac(body)}`, expiresAt: new Date(exp * 1000).toISOString() };
+  }
+
+  /** The subject of a valid, unexpired token; undefined otherwise. */
+  verify(token: string, nowMs: number): string | undefined {
+    const m = SESSION_RE.exec(token);
+    if (m === null) return undefined;
+    const [, subject, exp, mac] = m as unknown as [string, string, string, string];
+    if (!equalStrings(mac, this.mac(`${SESSION_PREFIX}.${subject}.${exp}`))) return undefined;
+    return Number(exp) * 1000 > nowMs ? subject : undefined;
+  }
+
+  /** The CSRF token of a session (forms of the web page carry it). */
+  csrf(sessionToken: string): string {
+    return this.mac(`csrf\n${sessionToken}`);
+  }
+
+  checkCsrf(sessionToken: string, given: string | undefined): boolean {
+    return typeof given === 'string' && equalStrings(given, this.csrf(sessionToken));
+  }
+
+  private mac(s: string): string {
+    return createHmac('sha256', this.key).update(s, 'utf8').digest('base64url');
+  }
+}
+
+function equalStrings(a: string, b: string): boolean {
+  const da = createHash('sha256').update(a).digest();
+  const db = createHash('sha256').update(b).digest();
+  return timingSafeEqual(da, db) && a.length === b.length;
+}
+
+function scryptAsync(password: string, salt: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scrypt(password.normalize('NFC'), salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p, maxmem: SCRYPT.maxmem }, (err, key) => (err ? reject(err) : resolve(key))),
+  );
+}
+
+/** `scrypt$N$r$p$<salt b64>$<hash b64>` */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const hash = await scryptAsync(password, salt);
+  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${hash.toString('base64')}`;
+}
+
+const DUMMY_HASH = `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${Buffer.alloc(16).toString('base64')}$${Buffer.alloc(32).toString('base64')}`;
+
+/** Constant-time check; a missing hash still costs one scrypt (no timing hint that an email is unknown). */
+export async function verifyPassword(password: string, stored: string | undefined): Promise<boolean> {
+  const parts = (stored ?? DUMMY_HASH).split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt' || Number(parts[1]) !== SCRYPT.N) return false;
+  const expected = Buffer.from(parts[5] ?? '', 'base64');
+  const got = await scryptAsync(password, Buffer.from(parts[4] ?? '', 'base64'));
+  return expected.length === got.length && timingSafeEqual(expected, got) && stored !== undefined;
+}
+
+export function newInviteToken(): { token: string; hash: string } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, hash: inviteTokenHash(token) };
+}
+
+export function inviteTokenHash(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export function checkPassword(password: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH) throw new BrokerError('invalid-request', `password must be at least ${MIN_PASSWORD_LENGTH} characters`);
+}
+
+/**
+ * Failed logins per email: after `max` failures within `windowMs` the email is refused (429)
+ * until the window passes, whatever the password. Bounded memory (oldest entries dropped).
+ */
+export class LoginThrottle {
+  private readonly failures = new Map<string, { count: number; since: number }>();
+
+  constructor(
+    private readonly max = 5,
+    private readonly windowMs = 15 * 60_000,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  check(email: string, nowMs: number): void {
+    const f = this.failures.get(email);
+    if (f !== undefined && nowMs - f.since > this.windowMs) this.failures.delete(email);
+    else if (f !== undefined && f.count >= this.max) throw new BrokerError('too-many-requests', 'too many failed logins for this account; try again later');
+  }
+
+  fail(email: string, nowMs: number): void {
+    const f = this.failures.get(email);
+    if (f === undefined || nowMs - f.since > this.windowMs) {
+      if (this.failures.size >= this.maxEntries) this.failures.delete(this.failures.keys().next().value as string);
+      this.failures.set(email, { count: 1, since: nowMs });
+    } else f.count++;
+  }
+
+  succeed(email: string): void {
+    this.failures.delete(email);
+  }
+}
+
+/**
+ * Who sent `Authorization`: the raw admin token or a vendor session → the vendor admin; a tenant
+ * admin's session (the admin still exists and is active) → that tenant admin. Otherwise 401.
+ */
+export function adminPrincipalResolver(opts: { adminToken: string; sessions: SessionTokens; repo: BrokerRepository; now: () => number }) {
+  const checkAdminToken = adminAuthenticator(opts.adminToken);
+  return async (authorization: string | undefined): Promise<Principal> => {
+    const bearer = authorization?.startsWith('Bearer ') === true ? authorization.slice(7) : undefined;
+    if (bearer !== undefined && bearer.startsWith(`${SESSION_PREFIX}.`)) {
+      const subject = opts.sessions.verify(bearer, opts.now());
+      if (subject === VENDOR_ADMIN.id) return VENDOR_ADMIN;
+      if (subject !== undefined) {
+        const admin = await opts.repo.getTenantAdmin(subject);
+        if (admin !== undefined && admin.status === 'active') return { kind: 'tenant-admin', id: admin.id, tenantId: admin.tenantId, email: admin.email };
+      }
+      throw new BrokerError('unauthorized', 'the session is not valid (expired, logged out or the admin was removed): log in again');
+    }
+    checkAdminToken(authorization);
+    return VENDOR_ADMIN;
+  };
+}
