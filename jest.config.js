@@ -12,11 +12,12 @@ module.exports = {
   testMatch: ['**/*.spec.ts', '**/*.e2e.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
-    // The Node Tenant Security Client requires @noble/ciphers, which is ESM only; Node 20 loads
-    // it natively (require(esm)) but jest's module system cannot, so jest compiles it to CJS.
-    '^.+/node_modules/@noble/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022', isolatedModules: true } }],
+    // The Node Tenant Security Client requires @noble/ciphers and fastify's inject (light-my-request)
+    // requires cookie 2, both ESM only; Node 20 loads them natively (require(esm)) but jest's
+    // module system cannot, so jest compiles them to CJS.
+    '^.+/node_modules/(@noble|cookie)/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022', isolatedModules: true } }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!@noble/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@noble|cookie)/)'],
   moduleNameMapper,
   globalSetup: '<rootDir>/tools/test/global-setup.js',
   setupFiles: ['<rootDir>/tools/test/jest-env.js'],

@@ -84,6 +84,7 @@ export const newKmsConfigBody = {
   additionalProperties: false,
   required: ['type', 'keyPath', 'credentials'],
   properties: {
+    id: { type: 'integer', minimum: 1, maximum: 2147483647, description: 'Optional explicit id (e.g. moving configs whose EDEKs carry it); 409 when the id was ever used. Omitted: the next unused id' },
     type: KMS_TYPE,
     keyPath: { type: 'object', minProperties: 1, description: 'Provider-specific; immutable after creation' },
     credentials: { type: 'object', writeOnly: true, description: 'Provider-specific secret material; write-only' },
@@ -212,5 +213,74 @@ export const documentEnvelope = {
     signingKeyId: { type: 'string' },
     payload: { type: 'string', description: 'base64 UTF-8 JSON payload (docs/config-document.md)' },
     signature: { type: 'string', description: 'base64 Ed25519 signature' },
+  },
+} as const;
+
+const EMAIL = { type: 'string', minLength: 3, maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+$' } as const;
+const PASSWORD = { type: 'string', minLength: 12, maxLength: 1024 } as const;
+
+export const loginBody = {
+  oneOf: [
+    { type: 'object', additionalProperties: false, required: ['email', 'password'], properties: { email: EMAIL, password: { type: 'string', minLength: 1, maxLength: 1024 } } },
+    { type: 'object', additionalProperties: false, required: ['adminToken'], properties: { adminToken: { type: 'string', minLength: 1, maxLength: 1024 } } },
+  ],
+} as const;
+
+export const session = {
+  type: 'object',
+  required: ['token', 'expiresAt', 'principal'],
+  properties: {
+    token: { type: 'string', description: 'Send as "Authorization: Bearer <token>"' },
+    expiresAt: TIMESTAMP,
+    principal: {
+      type: 'object',
+      required: ['kind'],
+      properties: { kind: { type: 'string', enum: ['vendor-admin', 'tenant-admin'] }, id: { type: 'string' }, tenantId: { type: 'string' }, email: { type: 'string' } },
+    },
+  },
+} as const;
+
+export const inviteBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['email'],
+  properties: { email: EMAIL },
+} as const;
+
+export const acceptInviteBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['token', 'password'],
+  properties: { token: { type: 'string', minLength: 16, maxLength: 256 }, password: PASSWORD },
+} as const;
+
+export const tenantAdminIdParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: '^ta_[0-9a-f]{8,64}$' } },
+} as const;
+
+export const tenantAdmin = {
+  type: 'object',
+  required: ['id', 'tenantId', 'email', 'status', 'createdAt'],
+  properties: {
+    id: { type: 'string' },
+    tenantId: { type: 'string' },
+    email: { type: 'string' },
+    status: { type: 'string', enum: ['invited', 'active'] },
+    createdAt: TIMESTAMP,
+    lastLoginAt: TIMESTAMP,
+  },
+} as const;
+
+export const createdInvite = {
+  type: 'object',
+  required: ['admin', 'inviteToken', 'inviteUrl', 'expiresAt'],
+  properties: {
+    admin: tenantAdmin,
+    inviteToken: { type: 'string', description: 'One-time token, shown once; the broker keeps only its hash' },
+    inviteUrl: { type: 'string', description: 'The web page where the invited admin sets a password' },
+    expiresAt: TIMESTAMP,
   },
 } as const;

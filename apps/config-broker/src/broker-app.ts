@@ -5,7 +5,8 @@ import { BrokerRepository, RepositoryError } from '@tsp/broker-store';
 import { publicKeyOf } from '@tsp/config-crypto';
 import type { Logger } from '@tsp/observability';
 import { describeAjvError } from '@tsp/tsp-protocol';
-import { adminAuthenticator } from './admin-auth';
+import { ADMIN_PAGE_PREFIX, registerAdminPage } from './admin-page/admin-page';
+import type { AdminEventForwarder } from './admin-event-forwarder';
 import { BrokerError, fromRepositoryError } from './broker-error';
 import { registerDocumentRoute } from './document-route';
 import { DocumentWaiters } from './document-waiters';
@@ -14,7 +15,11 @@ import { registerLoggingConfigRoutes } from './logging-config-routes';
 import { openApiDocument } from './openapi';
 import { SaRequestAuthenticator } from './sa-request-auth';
 import { registerServiceAccountRoutes } from './service-account-routes';
+import { adminPrincipalResolver, SessionTokens } from './tenant-admin-auth';
+import { registerLoginRoutes, registerTenantAdminRoutes } from './tenant-admin-routes';
 import { registerTenantRoutes } from './tenant-routes';
+import { registerTenantSecretCreateRoute } from './tenant-secret-create-route';
+import { registerTenantSecretRoutes } from './tenant-secret-routes';
 
 export const API_PREFIX = '/api/v1';
 
@@ -22,11 +27,17 @@ export interface BrokerAppDeps {
   repo: BrokerRepository;
   /** The vendor admin's bearer token (16+ characters). */
   adminToken: string;
+  /** 32 bytes (sessionKeyFrom(master key)): signs admin sessions and CSRF tokens. */
+  sessionKey: Buffer;
+  /** How long an admin session lasts, ms (default 8 hours). */
+  sessionTtlMs?: number;
   /** Ed25519 private key that signs config documents. */
   brokerSigningKey: KeyObject;
   /** Base URL proxies reach the broker at (http(s), no trailing slash needed). */
   publicUrl: string;
   logger: Logger;
+  /** Delivers ADMIN_* events; woken after every successful admin write (optional: tests without it read the outbox). */
+  adminEvents?: AdminEventForwarder;
   /** Milliseconds since the epoch; default Date.now (tests move the clock). */
   now?: () => number;
   /** Largest request body, bytes (default 1 MiB). */
@@ -76,6 +87,7 @@ export function buildBrokerApp(deps: BrokerAppDeps): BrokerApp {
 
   const routes: string[] = [];
   app.addHook('onRoute', (r) => {
+    if (r.url.startsWith(ADMIN_PAGE_PREFIX)) return; // the web page, not the API
     for (const m of [r.method].flat()) routes.push(`${m} ${r.url.replace(/:([A-Za-z]+)/g, '{$1}')}`);
   });
 
@@ -110,25 +122,39 @@ export function buildBrokerApp(deps: BrokerAppDeps): BrokerApp {
   // Waiters hold requests for up to 60 s: answer them (304) before the server waits for its connections.
   app.addHook('preClose', async () => documentWaiters.close());
 
-  const checkAdmin = adminAuthenticator(deps.adminToken);
+  const now = deps.now ?? Date.now;
+  const sessions = new SessionTokens(deps.sessionKey, deps.sessionTtlMs ?? 8 * 3600_000);
+  const resolvePrincipal = adminPrincipalResolver({ adminToken: deps.adminToken, sessions, repo: deps.repo, now });
+  const tenantAdminDeps = { repo: deps.repo, sessions, adminToken: deps.adminToken, publicUrl: publicBase, now };
   const brokerPublicKey = publicKeyOf(deps.brokerSigningKey).export({ format: 'der', type: 'spki' }).toString('base64');
   void app.register(
     async (admin) => {
-      admin.addHook('onRequest', async (req) => checkAdmin(req.headers.authorization));
+      // The vendor admin (token or session) or a tenant admin (session); routes then check what each may do.
+      admin.addHook('onRequest', async (req) => {
+        req.principal = await resolvePrincipal(req.headers.authorization);
+      });
       // Every successful write wakes the long-polling document requests (they re-read the sequence once).
       admin.addHook('onResponse', async (req, reply) => {
-        if (req.method !== 'GET' && reply.statusCode < 400) documentWaiters.notify();
+        if (req.method !== 'GET' && reply.statusCode < 400) {
+          documentWaiters.notify();
+          deps.adminEvents?.notify();
+        }
       });
       registerTenantRoutes(admin, deps.repo);
       registerKmsConfigRoutes(admin, deps.repo);
       registerLoggingConfigRoutes(admin, deps.repo);
       registerServiceAccountRoutes(admin, { repo: deps.repo, brokerPublicKey, publicUrl: publicBase });
+      registerTenantAdminRoutes(admin, tenantAdminDeps);
+      registerTenantSecretRoutes(admin, deps.repo);
     },
     { prefix: API_PREFIX },
   );
+  void app.register(async (open) => registerLoginRoutes(open, tenantAdminDeps), { prefix: API_PREFIX });
+  registerAdminPage(app, { sessions, now, publicUrl: publicBase, logger: deps.logger });
 
-  const auth = new SaRequestAuthenticator({ repo: deps.repo, now: deps.now ?? Date.now });
+  const auth = new SaRequestAuthenticator({ repo: deps.repo, now });
   registerDocumentRoute(app, { repo: deps.repo, brokerSigningKey: deps.brokerSigningKey, auth, publicPathPrefix, logger: deps.logger, waiters: documentWaiters });
+  registerTenantSecretCreateRoute(app, { repo: deps.repo, auth, publicPathPrefix, logger: deps.logger, waiters: documentWaiters });
 
   const openapi = JSON.stringify(openApiDocument(publicBase));
   app.get(`${API_PREFIX}/openapi.json`, async (_req, reply) => reply.type('application/json').send(openapi));

@@ -19,8 +19,8 @@ function problems(vars: Record<string, string>): string {
 describe('parseBrokerConfig', () => {
   it('applies the defaults and decodes the keys', () => {
     const c = parseBrokerConfig({ ...valid, PATH: '/usr/bin', TSP_LOG_LEVEL: 'debug' });
-    expect(c).toMatchObject({ host: '127.0.0.1', port: 9500, dbFile: '/tmp/broker.db', adminToken: TOKEN, publicUrl: 'http://127.0.0.1:9500', logLevel: 'info', shutdownTimeoutMs: 15000 });
-    expect(c.masterKey.equals(Buffer.from(MASTER, 'base64'))).toBe(true);
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 9500, database: { kind: 'sqlite', file: '/tmp/broker.db' }, adminToken: TOKEN, publicUrl: 'http://127.0.0.1:9500', logLevel: 'info', shutdownTimeoutMs: 15000 });
+    expect(c.masterKey).toEqual({ kind: 'plain', key: Buffer.from(MASTER, 'base64') });
     expect(keyId(publicKeyOf(c.signingKey))).toHaveLength(16);
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -53,6 +53,24 @@ describe('parseBrokerConfig', () => {
     expect(msg).toContain('TSP_BROKER_PORT must be an integer');
     expect(msg).toContain('TSP_BROKER_TYPO is not a known setting');
     for (const secret of [badSigning, 'short-secret', 'pw@']) expect(msg).not.toContain(secret);
+  });
+
+  it('takes a postgres:// or postgresql:// TSP_BROKER_DB as PostgreSQL, logging it without user info or query', () => {
+    for (const url of ['postgres://broker:db-pass-123@127.0.0.1:5432/tsp?sslmode=disable', 'postgresql://broker:db-pass-123@127.0.0.1:5432/tsp?sslmode=disable', 'POSTGRES://broker:db-pass-123@127.0.0.1:5432/tsp?sslmode=disable']) {
+      const { database } = parseBrokerConfig({ ...valid, TSP_BROKER_DB: url });
+      expect(database).toEqual({ kind: 'postgres', connectionString: url, forLogs: `${url.split(':')[0].toLowerCase()}://127.0.0.1:5432/tsp` });
+      expect(database.forLogs).not.toContain('db-pass-123');
+      expect(database.forLogs).not.toContain('broker');
+      expect(Object.isFrozen(database)).toBe(true);
+    }
+    // Anything else is a SQLite file path, even one that mentions postgres.
+    expect(parseBrokerConfig({ ...valid, TSP_BROKER_DB: 'var/postgres.db' }).database).toEqual({ kind: 'sqlite', file: 'var/postgres.db', forLogs: 'var/postgres.db' });
+  });
+
+  it('refuses a malformed postgres:// TSP_BROKER_DB without echoing it (it may hold the password)', () => {
+    const msg = problems({ ...valid, TSP_BROKER_DB: 'postgres://broker:db-pass-123@[not-a-host/tsp' });
+    expect(msg).toContain('TSP_BROKER_DB is not a valid postgres:// URL');
+    expect(msg).not.toContain('db-pass-123');
   });
 
   it('checks TSP_BROKER_PUBLIC_KEY (the proxy variable) against the signing key when present', () => {

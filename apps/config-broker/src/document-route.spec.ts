@@ -95,6 +95,29 @@ describe('GET /api/v1/config-document', () => {
     expect(Object.keys(payload.tenants).sort()).toEqual(['tenant-eu', 'tenant-us']);
   });
 
+  it('builds the document once per sequence for concurrent and repeated requests, and again after a change', async () => {
+    const before = b.repo.calls['tenantsForDocument'] ?? 0;
+    const ts = nowSeconds();
+    const texts = (await Promise.all(Array.from({ length: 5 }, (_, i) => get(tspSaHeader(sa.id, sa.signingKey, PATH, ts - i))))).map((r) => {
+      expect(r.status).toBe(200);
+      return r.text;
+    });
+    expect(new Set(texts).size).toBe(1);
+    expect((await get(tspSaHeader(sa.id, sa.signingKey, PATH, ts - 5))).text).toBe(texts[0]);
+    expect(b.repo.calls['tenantsForDocument']).toBe(before + 1);
+    // Another account at the same sequence gets its own document, sealed for its key.
+    const all = await createServiceAccount(b, 'sa-all', []);
+    const afterAccount = b.repo.calls['tenantsForDocument'] ?? 0;
+    const other = await get(tspSaHeader(all.id, all.signingKey, PATH, nowSeconds()));
+    expect(openTenants(verifyConfigDocument(other.text, b.brokerPublicKey, 'sa-all'), all.encryptionKey).every((o) => o.ok)).toBe(true);
+    expect(b.repo.calls['tenantsForDocument']).toBe(afterAccount + 1);
+
+    expect((await b.admin('PATCH', '/api/v1/tenants/tenant-us', { tags: ['us', 'eu'] })).status).toBe(200);
+    const changed = await get(tspSaHeader(sa.id, sa.signingKey, PATH, ts - 6));
+    expect(Object.keys(verifyConfigDocument(changed.text, b.brokerPublicKey, 'sa-eu').tenants).sort()).toEqual(['tenant-eu', 'tenant-us']);
+    expect(b.repo.calls['tenantsForDocument']).toBe(afterAccount + 2);
+  });
+
   it('ETags differ between accounts at the same sequence', async () => {
     const all = await createServiceAccount(b, 'sa-all', []);
     const a = await get(tspSaHeader(sa.id, sa.signingKey, PATH, nowSeconds()));

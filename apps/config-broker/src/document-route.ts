@@ -1,9 +1,10 @@
 import { createHash, KeyObject } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { BrokerRepository, TenantForDocument } from '@tsp/broker-store';
+import type { BrokerRepository, ServiceAccount, TenantForDocument } from '@tsp/broker-store';
 import { buildConfigDocument, decodePublicKey, keyId, publicKeyOf, TenantConfig, validateTenantConfig } from '@tsp/config-crypto';
 import type { Logger } from '@tsp/observability';
 import { BrokerError } from './broker-error';
+import { DocumentCache } from './document-cache';
 import type { DocumentWaiters } from './document-waiters';
 import { SaRequestAuthenticator } from './sa-request-auth';
 import { CONFIG_DOCUMENT_PATH } from './service-account-routes';
@@ -17,6 +18,10 @@ export interface DocumentRouteDeps {
   logger: Logger;
   /** Where long-polling requests (`?wait=`) park until the sequence changes. */
   waiters: DocumentWaiters;
+  /** Most bytes of built documents kept for reuse (default 256 MiB; 0: none): see DocumentCache. */
+  documentCacheBytes?: number;
+  /** A kept document nobody asked for this long is dropped, ms (default 10 minutes). */
+  documentCacheIdleMs?: number;
 }
 
 /** Longest `wait` a request may ask for, seconds. */
@@ -31,9 +36,37 @@ export const MAX_WAIT_SECONDS = 60;
  * Long poll: with `?wait=<1..60>` and an If-None-Match equal to the current ETag, the request
  * waits (in `deps.waiters`) until the sequence changes (→ 200, the new document) or `wait`
  * seconds pass, the broker closes or the client leaves (→ 304).
+ *
+ * The document built for an (account, sequence) is kept (DocumentCache): the proxies a change
+ * wakes all ask for it at once, and one build (one tenant scan, one sealing) serves them.
  */
 export function registerDocumentRoute(app: FastifyInstance, deps: DocumentRouteDeps): void {
   const brokerKeyId = keyId(publicKeyOf(deps.brokerSigningKey));
+  const cache = new DocumentCache({ maxBytes: deps.documentCacheBytes ?? 256 * 1048576, maxIdleMs: deps.documentCacheIdleMs ?? 600_000 });
+  app.addHook('onClose', async () => cache.clear());
+
+  /** Reads the account's tenants, seals each for it, signs: the bytes of the 200. */
+  const build = async (sa: ServiceAccount, sequence: number): Promise<Buffer> => {
+    const started = process.hrtime.bigint();
+    const rows = await deps.repo.tenantsForDocument(sa.id);
+    const tenants = rows.map(tenantConfigOf);
+    for (const t of tenants) {
+      const problems = validateTenantConfig(t, t.tenantId);
+      // Served anyway: the proxy marks only this tenant unavailable and reports it.
+      if (problems.length > 0) deps.logger.warn('tenant config fails validation; proxies will refuse it', { serviceAccountId: sa.id, tenantId: t.tenantId, problems });
+    }
+    const envelope = buildConfigDocument({
+      serviceAccountId: sa.id,
+      serviceAccountPublicKey: decodePublicKey(sa.encryptionPublicKey, 'x25519', 'encryptionPublicKey'),
+      brokerSigningKey: deps.brokerSigningKey,
+      sequence,
+      tenants,
+    });
+    const body = Buffer.from(JSON.stringify(envelope), 'utf8');
+    const ms = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
+    deps.logger.debug('config document built', { serviceAccountId: sa.id, sequence, tenants: tenants.length, bytes: body.length, ms });
+    return body;
+  };
 
   app.get(CONFIG_DOCUMENT_PATH, async (req, reply) => {
     const waitSeconds = parseWait((req.query as Record<string, unknown>)['wait']);
@@ -56,22 +89,10 @@ export function registerDocumentRoute(app: FastifyInstance, deps: DocumentRouteD
       reply.header('etag', etag);
     }
 
-    const rows = await deps.repo.tenantsForDocument(sa.id);
-    const tenants = rows.map(tenantConfigOf);
-    for (const t of tenants) {
-      const problems = validateTenantConfig(t, t.tenantId);
-      // Served anyway: the proxy marks only this tenant unavailable and reports it.
-      if (problems.length > 0) deps.logger.warn('tenant config fails validation; proxies will refuse it', { serviceAccountId: sa.id, tenantId: t.tenantId, problems });
-    }
-    const envelope = buildConfigDocument({
-      serviceAccountId: sa.id,
-      serviceAccountPublicKey: decodePublicKey(sa.encryptionPublicKey, 'x25519', 'encryptionPublicKey'),
-      brokerSigningKey: deps.brokerSigningKey,
-      sequence,
-      tenants,
-    });
-    deps.logger.debug('config document served', { serviceAccountId: sa.id, sequence, tenants: tenants.length });
-    return reply.code(200).type('application/json').send(JSON.stringify(envelope));
+    const at = sequence;
+    const body = await cache.get(sa.id, at, sa.encryptionPublicKey, () => build(sa, at));
+    deps.logger.debug('config document served', { serviceAccountId: sa.id, sequence, bytes: body.length });
+    return reply.code(200).type('application/json').send(body);
   });
 }
 

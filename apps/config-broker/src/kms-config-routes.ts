@@ -19,7 +19,7 @@ const MAX_KMS_CONFIG_ID = 2147483647;
  * tenant's configs only (another tenant's: 403 by tenant id, 404 by config id, as if absent).
  */
 export function registerKmsConfigRoutes(app: FastifyInstance, repo: BrokerRepository): void {
-  const ownConfigOnly = ownResourceOnly(async (id) => (/^[0-9]{1,10}$/.test(id) ? (await repo.getKmsConfig(kmsId(id)))?.tenantId : undefined), kmsNotFound);
+  const ownConfigOnly = ownResourceOnly(new RegExp(kmsConfigIdParams.properties.id.pattern), async (id) => (await repo.getKmsConfig(kmsId(id)))?.tenantId, kmsNotFound);
   app.post<{ Params: { id: string }; Body: KmsBody }>(
     '/tenants/:id/kms-configs',
     { onRequest: ownTenantOnly, schema: { params: tenantIdParams, body: newKmsConfigBody } },

@@ -30,8 +30,10 @@ describe('GET /api/v1/openapi.json', () => {
     for (const r of refs) expect(doc.components.schemas).toHaveProperty(r.split('/').pop()!);
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const op of Object.values(ops)) {
-        const admin = path !== '/api/v1/config-document' && path !== '/api/v1/openapi.json' && path !== '/live';
-        expect(op.security ?? []).toEqual(admin ? [{ adminToken: [] }] : path === '/api/v1/config-document' ? [{ serviceAccountSignature: [] }] : []);
+        const signed = path === '/api/v1/config-document' || path === '/api/v1/tenant-secrets';
+        const open = ['/api/v1/openapi.json', '/live', '/api/v1/login', '/api/v1/invitations/accept'].includes(path);
+        const admin = !signed && !open;
+        expect(op.security ?? []).toEqual(admin ? [{ adminToken: [] }] : signed ? [{ serviceAccountSignature: [] }] : []);
         if (admin) expect(op.responses).toHaveProperty('401');
       }
     }

@@ -59,11 +59,13 @@ export async function ownTenantOnly(req: FastifyRequest): Promise<void> {
 /**
  * Route-level onRequest hook for routes whose `:id` names a resource of some tenant (a KMS
  * config, a tenant admin, a tenant secret): a resource that does not exist, or belongs to a
- * tenant the caller may not see, is answered `notFound` before the body is even validated.
+ * tenant the caller may not see, is answered `notFound` before the body is even validated. A
+ * malformed id is left to the parameter schema (400).
  */
-export function ownResourceOnly(tenantOf: (id: string) => Promise<string | undefined>, notFound: (id: string) => BrokerError) {
+export function ownResourceOnly(idPattern: RegExp, tenantOf: (id: string) => Promise<string | undefined>, notFound: (id: string) => BrokerError) {
   return async (req: FastifyRequest): Promise<void> => {
     const id = (req.params as { id?: string }).id ?? '';
+    if (!idPattern.test(id)) return;
     const tenantId = await tenantOf(id);
     if (tenantId === undefined || !mayAccessTenant(req, tenantId)) throw notFound(id);
   };

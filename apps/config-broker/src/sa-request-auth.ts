@@ -1,4 +1,5 @@
 import { verify } from 'node:crypto';
+import { tspSaSignedMessage } from '@tsp/broker-client';
 import type { BrokerRepository, ServiceAccount } from '@tsp/broker-store';
 import { decodePublicKey } from '@tsp/config-crypto';
 import { BrokerError } from './broker-error';
@@ -18,7 +19,9 @@ const HEADER = /^TSP-SA id=([A-Za-z0-9][A-Za-z0-9._-]{0,127}),ts=(\d{1,12}),nonc
 
 /**
  * Verifies `Authorization: TSP-SA id=<sa>,ts=<unix s>,nonce=<32 hex>,sig=<base64 Ed25519("GET\n" +
- * pathAndQuery + "\n" + ts + "\n" + nonce)>` (what HttpConfigSource sends). Refusals: malformed,
+ * pathAndQuery + "\n" + ts + "\n" + nonce)>` (what HttpConfigSource sends). A request with a body
+ * (any method but GET) signs METHOD instead of GET and appends "\n" + base64(SHA-256(raw body))
+ * (tspSaSignedMessage, shared with the proxies), verified against the raw bytes. Refusals: malformed,
  * stale (|now - ts| > 60 s), unknown account or bad signature → 401; a nonce of the account seen
  * before within the window (a replay) → 401; a revoked account → 403. Messages name what failed,
  * never the header's content.
@@ -32,7 +35,8 @@ export class SaRequestAuthenticator {
     this.maxRemembered = opts.maxRemembered ?? 100_000;
   }
 
-  async authenticate(method: string, pathAndQuery: string, authorization: string | undefined): Promise<ServiceAccount> {
+  /** `body`: the raw request body (every method but GET signs its hash; absent = empty). */
+  async authenticate(method: string, pathAndQuery: string, authorization: string | undefined, body?: Uint8Array): Promise<ServiceAccount> {
     const m = HEADER.exec(authorization ?? '');
     if (m === null) throw unauthorized('Authorization must be "TSP-SA id=<service account>,ts=<unix seconds>,nonce=<32 hex>,sig=<base64 signature>"');
     const [, id, tsText, nonce, sigText] = m as unknown as [string, string, string, string, string];
@@ -43,7 +47,7 @@ export class SaRequestAuthenticator {
     }
     const sa = await this.opts.repo.getServiceAccount(id);
     if (sa === undefined) throw unauthorized('unknown service account');
-    const message = Buffer.from(`${method}\n${pathAndQuery}\n${tsText}\n${nonce}`, 'utf8');
+    const message = tspSaSignedMessage(method, pathAndQuery, tsText, nonce, body);
     let ok = false;
     try {
       ok = verify(null, message, decodePublicKey(sa.signingPublicKey, 'ed25519', 'signingPublicKey'), Buffer.from(sigText, 'base64'));

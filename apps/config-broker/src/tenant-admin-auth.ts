@@ -7,7 +7,7 @@ import { Principal, VENDOR_ADMIN } from './principal';
 /**
  * Logins of the admin API and web page.
  *
- * Sessions are stateless tokens `tsps1.<subject>.<expiry unix s>.<HMAC-SHA256>` under a key
+ * Sessions are stateless tokens `tsps1.<subject>.<expiry unix s>.<nonce>.<HMAC-SHA256>` under a key
  * derived from the broker master key (so every broker replica accepts them and a restart keeps
  * people logged in). The subject is 'vendor-admin' or a tenant admin's id; a tenant admin's
  * session ends as soon as the admin is deleted (looked up on every request). Passwords are
@@ -16,7 +16,7 @@ import { Principal, VENDOR_ADMIN } from './principal';
  */
 
 const SESSION_PREFIX = 'tsps1';
-const SESSION_RE = /^tsps1\.(vendor-admin|ta_[0-9a-f]{8,64})\.(\d{1,12})\.([A-Za-z0-9_-]{43})$/;
+const SESSION_RE = /^tsps1\.(vendor-admin|ta_[0-9a-f]{8,64})\.(\d{1,12})\.([0-9a-f]{16})\.([A-Za-z0-9_-]{43})$/;
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32, maxmem: 64 * 1024 * 1024 } as const;
 export const MIN_PASSWORD_LENGTH = 12;
 
@@ -40,7 +40,8 @@ export class SessionTokens {
 
   issue(subject: string, nowMs: number): Session {
     const exp = Math.floor((nowMs + this.ttlMs) / 1000);
-    const body = `${SESSION_PREFIX}.${subject}.${exp}`;
+    // The nonce makes every login's token (and so its CSRF token) different.
+    const body = `${SESSION_PREFIX}.${subject}.${exp}.${randomBytes(8).toString('hex')}`;
     return { token: `${body}.${this.mac(body)}`, expiresAt: new Date(exp * 1000).toISOString() };
   }
 
@@ -48,8 +49,8 @@ export class SessionTokens {
   verify(token: string, nowMs: number): string | undefined {
     const m = SESSION_RE.exec(token);
     if (m === null) return undefined;
-    const [, subject, exp, mac] = m as unknown as [string, string, string, string];
-    if (!equalStrings(mac, this.mac(`${SESSION_PREFIX}.${subject}.${exp}`))) return undefined;
+    const [, subject, exp, nonce, mac] = m as unknown as [string, string, string, string, string];
+    if (!equalStrings(mac, this.mac(`${SESSION_PREFIX}.${subject}.${exp}.${nonce}`))) return undefined;
     return Number(exp) * 1000 > nowMs ? subject : undefined;
   }
 

@@ -97,7 +97,7 @@ export function registerTenantAdminRoutes(app: FastifyInstance, deps: TenantAdmi
   });
 
   const adminNotFound = (id: string): BrokerError => new BrokerError('not-found', `tenant admin '${id}' does not exist`);
-  const ownAdminOnly = ownResourceOnly(async (id) => (await deps.repo.getTenantAdmin(id))?.tenantId, adminNotFound);
+  const ownAdminOnly = ownResourceOnly(new RegExp(tenantAdminIdParams.properties.id.pattern), async (id) => (await deps.repo.getTenantAdmin(id))?.tenantId, adminNotFound);
   app.delete<{ Params: { id: string } }>('/tenant-admins/:id', { onRequest: ownAdminOnly, schema: { params: tenantAdminIdParams } }, async (req, reply) => {
     await deps.repo.deleteTenantAdmin(req.params.id, changeContext(req));
     return reply.code(204).send();

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { ConfigLoader, createConfigSource, LoadedConfig } from '@tsp/broker-client';
+import { ConfigLoader, createConfigSource, HttpConfigSource, HttpSecretCreator, LoadedConfig, tenantSecretsUrl } from '@tsp/broker-client';
 import { assertPublicKeyMatches, decodePrivateKey, decodePublicKey } from '@tsp/config-crypto';
 import { EventChannel, EventQueue, HttpEventChannel, MAX_EVENTS_PER_BATCH, NullEventChannel, StreamEventChannel } from '@tsp/events';
 import { KmsProviderRegistry } from '@tsp/kms-core';
@@ -73,11 +73,21 @@ export function createProxyRuntime(config: ProxyConfig, logger: Logger, eventStr
   const encryptionKey = decodePrivateKey(config.encryptionKey, 'x25519', 'TSP_SA_ENCRYPTION_KEY');
   assertPublicKeyMatches(encryptionKey, config.encryptionPublicKey, 'x25519', 'TSP_SA_ENCRYPTION_PUBLIC_KEY');
   const source = createConfigSource(config.configUrl, config.serviceConfigId, signingKey, 'TSP_CONFIG_URL');
-  const derive = new DeriveService(
-    keys,
-    new ReadOnlySecretSource(`the config source ${source.description} cannot create tenant secrets: add the secret to the config document (tsp-admin) or serve configs from a broker`),
-    { cacheSize: config.leasedKeyCacheSize, cacheTtlMs: config.leasedKeyCacheTtlSeconds * 1000 },
-  );
+  // A broker (http(s) source) creates tenant secrets on demand; a file cannot.
+  const secretCreator =
+    source instanceof HttpConfigSource
+      ? new HttpSecretCreator({
+          url: tenantSecretsUrl(new URL(config.configUrl)),
+          serviceAccountId: config.serviceConfigId,
+          signingKey,
+          keys,
+          timeoutMs: config.configFetchTimeoutSeconds * 1000,
+        })
+      : new ReadOnlySecretSource(`the config source ${source.description} cannot create tenant secrets: add the secret to the config document (tsp-admin) or serve configs from a broker`);
+  const derive = new DeriveService(keys, secretCreator, {
+    cacheSize: config.leasedKeyCacheSize,
+    cacheTtlMs: config.leasedKeyCacheTtlSeconds * 1000,
+  });
 
   const apply = (loaded: LoadedConfig): void => {
     const registry = buildTenantRegistry(loaded.tenants, providers, loaded.sequence, keys.getRegistry());

@@ -1,9 +1,21 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { generateEncodedKeyPair } from '@tsp/config-crypto';
-import type { LoggingConfig } from '@tsp/config-crypto';
-import { NewKmsConfig, NewServiceAccount, RepositoryError } from './repository';
+import type { LoggingConfig, SecretStatus, TenantSecretType } from '@tsp/config-crypto';
+import { BrokerRepository, ChangeContext, NewKmsConfig, NewServiceAccount, NewTenantAdminInvite, NewTenantSecret, RepositoryError } from './repository';
 
 /** Inputs and assertions for the repository conformance suite (jest only). */
+
+/** What the parts of the conformance suite get from the running test. */
+export interface ConformanceHarness {
+  /** The running test's repository (a new, empty store). */
+  repo(): BrokerRepository;
+  secrets(): SecretMaker;
+  /** Another instance on the running test's store (closed after the test); absent when the back end cannot open one. */
+  second?: () => Promise<BrokerRepository>;
+}
+
+/** The vendor admin's change context, used for writes whose actor the test does not look at. */
+export const V: ChangeContext = { actor: { kind: 'vendor-admin', id: 'vendor-admin' } };
 
 /** A recognisable secret string; every one made is remembered in `secrets`. */
 export class SecretMaker {
@@ -13,6 +25,25 @@ export class SecretMaker {
     this.secrets.push(s);
     return s;
   }
+
+  /** Recognisable tenant-secret material in base64 (what a wrapped EncryptedDeks looks like); remembered in `secrets`. */
+  material(what: string): string {
+    const s = Buffer.from(`SECRET-${what}-${randomUUID()}`).toString('base64');
+    this.secrets.push(s);
+    return s;
+  }
+}
+
+export function newTenantSecret(tenantId: string, secretPath: string, secretType: TenantSecretType, encryptedSecret: string, status?: SecretStatus): NewTenantSecret {
+  return { tenantId, secretPath, secretType, encryptedSecret, ...(status === undefined ? {} : { status }) };
+}
+
+export const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+/** An invitation for a fresh random token (the repository only ever gets its hash), expiring in `expiresInMs`. */
+export function inviteFor(tenantId: string, email: string, expiresInMs = 3_600_000): NewTenantAdminInvite {
+  const token = randomBytes(24).toString('base64url');
+  return { tenantId, email, inviteTokenHash: sha256Hex(token), inviteExpiresAt: new Date(Date.now() + expiresInMs).toISOString() };
 }
 
 /** Asserts that the JSON of `value` holds none of the secret strings. */

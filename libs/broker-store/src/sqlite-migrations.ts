@@ -12,6 +12,19 @@ import type Database from 'better-sqlite3';
  *   tenant_secrets.encrypted_secret) hold SecretBox stored forms bound to their row and field.
  * - kms_configs_one_primary: the database itself refuses a second primary per tenant.
  * - Everything of a tenant goes with it (ON DELETE CASCADE; foreign_keys is on).
+ *
+ * Migration 2 (issue 5: admin events, explicit KMS config ids, tenant admins, idempotent secrets):
+ * - used_kms_config_ids: every KMS config id ever handed out (explicit or assigned; ids of
+ *   configs that existed before are copied in). An explicit id is a conflict when it is at or
+ *   below the 'kms_config_id' counter or listed here; the assignment skips listed ids.
+ * - admin_events: the outbox of ADMIN_* events, written in the transaction of the change.
+ *   AUTOINCREMENT: ids only grow, even after delivered rows are deleted. No foreign key: a
+ *   deleted tenant's events stay until delivered.
+ * - tenant_admins: lower-cased unique email; password_hash set exactly when active; the
+ *   invitation token hash (unique) and expiry only while invited.
+ * - tenant_secrets_one_current: at most one Current secret per (tenant, path, type), enforced
+ *   by the database. Stores that already hold several keep the newest Current and set the older
+ *   ones to inRotation (still served, as Current ones were).
  */
 export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
@@ -70,6 +83,36 @@ export const MIGRATIONS: readonly string[] = [
      created_at TEXT NOT NULL
    );
    CREATE INDEX tenant_secrets_tenant ON tenant_secrets (tenant_id, id);`,
+  `CREATE TABLE used_kms_config_ids (id INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 2147483647));
+   INSERT INTO used_kms_config_ids (id) SELECT id FROM kms_configs;
+   CREATE TABLE admin_events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     tenant_id TEXT NOT NULL,
+     event TEXT NOT NULL CHECK (event IN ('ADMIN_ADD', 'ADMIN_REMOVE', 'ADMIN_CHANGE_SETTING', 'ADMIN_CHANGE_PERMISSIONS')),
+     actor_kind TEXT NOT NULL,
+     actor_id TEXT NOT NULL,
+     details TEXT NOT NULL,
+     at TEXT NOT NULL
+   );
+   CREATE TABLE tenant_admins (
+     id TEXT PRIMARY KEY,
+     tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+     email TEXT NOT NULL UNIQUE CHECK (email = lower(email)),
+     status TEXT NOT NULL CHECK (status IN ('invited', 'active')),
+     password_hash TEXT,
+     invite_token_hash TEXT UNIQUE,
+     invite_expires_at TEXT,
+     created_at TEXT NOT NULL,
+     last_login_at TEXT,
+     CHECK ((status = 'active') = (password_hash IS NOT NULL)),
+     CHECK ((status = 'invited') = (invite_token_hash IS NOT NULL AND invite_expires_at IS NOT NULL))
+   );
+   CREATE INDEX tenant_admins_tenant ON tenant_admins (tenant_id, created_at);
+   UPDATE tenant_secrets SET status = 'inRotation'
+     WHERE status = 'current' AND EXISTS (
+       SELECT 1 FROM tenant_secrets AS newer WHERE newer.status = 'current' AND newer.tenant_id = tenant_secrets.tenant_id
+         AND newer.secret_path = tenant_secrets.secret_path AND newer.secret_type = tenant_secrets.secret_type AND newer.id > tenant_secrets.id);
+   CREATE UNIQUE INDEX tenant_secrets_one_current ON tenant_secrets (tenant_id, secret_path, secret_type) WHERE status = 'current';`,
 ];
 
 /** Brings the schema up to date, one transaction per migration. */

@@ -3,19 +3,30 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { BrokerRepository } from './repository';
 import { repositoryConformance } from './repository-conformance';
-import { loggingConfig, newKmsConfig, newServiceAccount, SecretMaker } from './repository-conformance-fixtures';
+import { loggingConfig, newKmsConfig, newServiceAccount, newTenantSecret, SecretMaker, V } from './repository-conformance-fixtures';
 import { SecretBoxError } from './secret-box';
-import { SqliteBrokerRepository } from './sqlite-repository';
+import { MIGRATIONS } from './sqlite-migrations';
+import { SqliteBrokerRepository, SqliteBrokerRepositoryOptions } from './sqlite-repository';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'broker-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const newFile = (): string => path.join(dir, `store-${++n}`, 'broker.db');
 
-repositoryConformance('SQLite', async () => new SqliteBrokerRepository({ file: newFile(), masterKey: randomBytes(32) }), {
-  createTenantSecret: (repo, ...args) => (repo as SqliteBrokerRepository).createTenantSecret(...args),
-});
+/** Where each conformance store lives, so a second instance can open the same file. */
+const opened = new WeakMap<BrokerRepository, SqliteBrokerRepositoryOptions>();
+repositoryConformance(
+  'SQLite',
+  async () => {
+    const opts = { file: newFile(), masterKey: randomBytes(32) };
+    const repo = new SqliteBrokerRepository(opts);
+    opened.set(repo, opts);
+    return repo;
+  },
+  { openSecond: async (first) => new SqliteBrokerRepository(opened.get(first)!) },
+);
 
 describe('SqliteBrokerRepository on disk', () => {
   const masterKey = randomBytes(32);
@@ -27,10 +38,10 @@ describe('SqliteBrokerRepository on disk', () => {
   /** A store with two tenants, each with a KMS config, a logging config and a tenant secret. */
   async function populate(): Promise<void> {
     for (const t of ['t1', 't2']) {
-      await repo.createTenant({ id: t, name: t });
-      await repo.createKmsConfig(newKmsConfig(t, secrets, { primary: true }));
-      await repo.putLoggingConfig(t, loggingConfig(secrets));
-      await repo.createTenantSecret(t, 'path', 'deterministic', secrets.make(`wrapped-${t}`));
+      await repo.createTenant({ id: t, name: t }, V);
+      await repo.createKmsConfig(newKmsConfig(t, secrets, { primary: true }), V);
+      await repo.putLoggingConfig(t, loggingConfig(secrets), V);
+      await repo.createTenantSecret(newTenantSecret(t, 'path', 'deterministic', secrets.material(`wrapped-${t}`)), V);
     }
     await repo.createServiceAccount(newServiceAccount('sa', []));
   }
@@ -44,15 +55,16 @@ describe('SqliteBrokerRepository on disk', () => {
     await repo.close();
   });
 
-  it('uses WAL, foreign keys and schema version 1', () => {
+  it('uses WAL, foreign keys and the latest schema version', () => {
     const db = raw();
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.pragma('user_version', { simple: true })).toBe(1);
+      expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+      expect(MIGRATIONS.length).toBe(2);
     } finally {
       db.close();
     }
-    expect((repo as unknown as { db: Database.Database }).db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect((repo as unknown as { store: { db: Database.Database } }).store.db.pragma('foreign_keys', { simple: true })).toBe(1);
   });
 
   it('keeps everything, the sequence included, across a reopen', async () => {
@@ -63,7 +75,7 @@ describe('SqliteBrokerRepository on disk', () => {
     repo = new SqliteBrokerRepository({ file, masterKey });
     expect(await repo.sequence()).toBe(seq);
     expect(await repo.tenantsForDocument('sa')).toEqual(before);
-    const c = await repo.createKmsConfig(newKmsConfig('t1', secrets));
+    const c = await repo.createKmsConfig(newKmsConfig('t1', secrets), V);
     expect(c.id).toBeGreaterThan(Math.max(...before.flatMap((d) => d.kmsConfigs.map((k) => k.id))));
     expect(await repo.sequence()).toBe(seq + 1);
   });
@@ -145,21 +157,24 @@ describe('SqliteBrokerRepository on disk', () => {
   });
 
   it('a failed write leaves nothing behind (one transaction with the sequence)', async () => {
-    await repo.createTenant({ id: 't1', name: 'One' });
+    await repo.createTenant({ id: 't1', name: 'One' }, V);
     const seq = await repo.sequence();
+    const events = await repo.pendingAdminEvents(100);
     // Credentials that cannot be serialised fail the write after the kms id counter moved: the
     // whole write must roll back.
     const circular: Record<string, unknown> = { accessKeyId: 'x' };
     circular['self'] = circular;
-    await expect(repo.createKmsConfig({ ...newKmsConfig('t1', secrets), credentials: circular })).rejects.toThrow(/circular/i);
+    await expect(repo.createKmsConfig({ ...newKmsConfig('t1', secrets), credentials: circular }, V)).rejects.toThrow(/circular/i);
     expect(await repo.sequence()).toBe(seq);
+    expect(await repo.pendingAdminEvents(100)).toEqual(events);
     const db = raw();
     try {
       expect(db.prepare("SELECT value FROM counters WHERE name = 'kms_config_id'").pluck().get()).toBe(0);
       expect(db.prepare('SELECT COUNT(*) FROM kms_configs').pluck().get()).toBe(0);
+      expect(db.prepare('SELECT COUNT(*) FROM used_kms_config_ids').pluck().get()).toBe(0);
     } finally {
       db.close();
     }
-    expect((await repo.createKmsConfig(newKmsConfig('t1', secrets))).id).toBe(1);
+    expect((await repo.createKmsConfig(newKmsConfig('t1', secrets), V)).id).toBe(1);
   });
 });

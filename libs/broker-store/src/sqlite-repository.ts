@@ -1,48 +1,33 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import type { LoggingConfig, LoggingSinkConfig, SecretStatus, TenantSecretType } from '@tsp/config-crypto';
+import type { LoggingConfig, LoggingSinkConfig, SecretStatus } from '@tsp/config-crypto';
 import {
+  AdminEventRecord,
   BrokerRepository,
+  ChangeContext,
   KmsConfigPatch,
   KmsConfigView,
   LoggingConfigView,
   NewKmsConfig,
   NewServiceAccount,
   NewTenant,
+  NewTenantAdminInvite,
+  NewTenantSecret,
   RepositoryError,
   ServiceAccount,
   Tenant,
+  TenantAdmin,
   TenantForDocument,
   TenantPatch,
   TenantSecretView,
+  TenantSecretWithMaterial,
 } from './repository';
-import {
-  checkKmsConfigPatch,
-  checkLoggingConfig,
-  checkNewKmsConfig,
-  checkNewServiceAccount,
-  checkNewTenant,
-  checkPrimaryActive,
-  checkTags,
-  checkTenantPatch,
-  MAX_KMS_CONFIG_ID,
-} from './repository-validation';
+import { loggingConfigDeleteEvent, loggingConfigPutEvent, tenantCreateEvent, tenantDeleteEvent, tenantUpdateEvent } from './repository-events';
+import { checkChangeContext, checkLoggingConfig, checkNewServiceAccount, checkNewTenant, checkTags, checkTenantPatch } from './repository-validation';
 import { SecretBox } from './secret-box';
-import { migrate } from './sqlite-migrations';
-import {
-  KmsConfigRow,
-  LoggingConfigRow,
-  ServiceAccountRow,
-  StoredSink,
-  TenantRow,
-  TenantSecretRow,
-  toKmsConfigView,
-  toLoggingConfigView,
-  toServiceAccount,
-  toTenant,
-  toTenantSecretView,
-} from './sqlite-rows';
+import { SqliteKmsConfigs } from './sqlite-kms-configs';
+import { LoggingConfigRow, ServiceAccountRow, StoredSink, TenantRow, toLoggingConfigView, toServiceAccount, toTenant } from './sqlite-rows';
+import { now, SqliteStore } from './sqlite-store';
+import { SqliteTenantAdmins } from './sqlite-tenant-admins';
+import { SqliteTenantSecrets } from './sqlite-tenant-secrets';
 
 export interface SqliteBrokerRepositoryOptions {
   /** The database file; its directory is created when missing. */
@@ -55,37 +40,39 @@ const KEY_CHECK = 'tsp-broker-master-key-check';
 const KEY_CHECK_AT = { table: 'meta', rowId: 'key_check', field: 'value' } as const;
 
 const b = (v: boolean): number => (v ? 1 : 0);
-const now = (): string => new Date().toISOString();
 
 /**
  * The embedded BrokerRepository: one SQLite file (better-sqlite3, WAL, foreign keys on).
  *
- * Every write runs in ONE transaction that also bumps the document sequence, so a reader
- * never sees a change without its sequence. better-sqlite3 is synchronous: the async methods
- * run to completion on the event loop and never interleave. Secret fields are sealed with
- * SecretBox bound to (table, row id, field). The constructor throws a clear Error when the
- * master key is not the one the database was created with.
+ * Every write runs in ONE transaction that also bumps the document sequence and, for a
+ * tenant-scoped change, appends its ADMIN_* event to the outbox (repository-events.ts), so a
+ * reader never sees a change without its sequence and no change goes unreported. Not changes
+ * (no bump, no event): recording a tenant admin login, acknowledging events, and creating a
+ * Current tenant secret that already exists. better-sqlite3 is synchronous: the async methods
+ * run to completion on the event loop and never interleave; other connections to the same file
+ * are serialised by IMMEDIATE transactions. Secret fields are sealed with SecretBox bound to
+ * (table, row id, field). The constructor throws a clear Error when the master key is not the
+ * one the database was created with.
  */
 export class SqliteBrokerRepository implements BrokerRepository {
-  private readonly db: Database.Database;
+  private readonly store: SqliteStore;
   private readonly box: SecretBox;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly kms: SqliteKmsConfigs;
+  private readonly secrets: SqliteTenantSecrets;
+  private readonly admins: SqliteTenantAdmins;
 
   constructor(opts: SqliteBrokerRepositoryOptions) {
     this.box = new SecretBox(opts.masterKey);
-    mkdirSync(path.dirname(opts.file), { recursive: true });
-    this.db = new Database(opts.file);
+    this.store = new SqliteStore(opts.file);
     try {
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
-      this.db.pragma('busy_timeout = 5000');
-      this.db.pragma('foreign_keys = ON');
-      migrate(this.db);
       this.checkMasterKey();
     } catch (err) {
-      this.db.close();
+      this.store.close();
       throw err;
     }
+    this.kms = new SqliteKmsConfigs(this.store, this.box);
+    this.secrets = new SqliteTenantSecrets(this.store, this.box);
+    this.admins = new SqliteTenantAdmins(this.store);
   }
 
   private checkMasterKey(): void {
@@ -103,60 +90,36 @@ export class SqliteBrokerRepository implements BrokerRepository {
     if (opened !== KEY_CHECK) throw new Error('the broker master key does not open this store: it is not the key the store was created with');
   }
 
-  private stmt<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
-    let s = this.statements.get(sql);
-    if (s === undefined) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s as unknown as Database.Statement<P, R>;
+  private stmt<P extends unknown[] = unknown[], R = unknown>(sql: string) {
+    return this.store.stmt<P, R>(sql);
   }
 
-  /** Runs `fn` in one write transaction that bumps the sequence. */
   private write<T>(fn: () => T): T {
-    return this.db.transaction(() => {
-      const out = fn();
-      this.stmt("UPDATE counters SET value = value + 1 WHERE name = 'sequence'").run();
-      return out;
-    })();
+    return this.store.write(fn);
   }
 
   private tenantRow(id: string): TenantRow | undefined {
-    return this.stmt<[string], TenantRow>('SELECT * FROM tenants WHERE id = ?').get(id);
+    return this.store.tenantRow(id);
   }
 
   private requireTenant(id: string, field: string): TenantRow {
-    const row = typeof id === 'string' ? this.tenantRow(id) : undefined;
-    if (row === undefined) throw new RepositoryError('not-found', 'no such tenant', field);
-    return row;
-  }
-
-  private kmsRow(id: number): KmsConfigRow | undefined {
-    return this.stmt<[number], KmsConfigRow>('SELECT * FROM kms_configs WHERE id = ?').get(id);
-  }
-
-  private requireKms(id: number): KmsConfigRow {
-    const row = Number.isInteger(id) ? this.kmsRow(id) : undefined;
-    if (row === undefined) throw new RepositoryError('not-found', 'no such kms config', 'id');
-    return row;
-  }
-
-  private demotePrimary(tenantId: string, exceptId: number, at: string): void {
-    this.stmt('UPDATE kms_configs SET is_primary = 0, updated_at = ? WHERE tenant_id = ? AND is_primary = 1 AND id <> ?').run(at, tenantId, exceptId);
+    return this.store.requireTenant(id, field);
   }
 
   async sequence(): Promise<number> {
-    return this.stmt<[], { value: number }>("SELECT value FROM counters WHERE name = 'sequence'").get()!.value;
+    return this.store.sequence();
   }
 
-  async createTenant(t: NewTenant): Promise<Tenant> {
+  async createTenant(t: NewTenant, ctx: ChangeContext): Promise<Tenant> {
     checkNewTenant(t);
+    checkChangeContext(ctx);
     return this.write(() => {
       if (this.tenantRow(t.id) !== undefined) throw new RepositoryError('conflict', 'a tenant with this id exists', 'id');
       const at = now();
       this.stmt('INSERT INTO tenants (id, name, tags, archived, leasing_required, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
         t.id, t.name, JSON.stringify(checkTags(t.tags, 'tags')), b(t.archived ?? false), b(t.leasingRequired ?? false), at, at,
       );
+      this.store.emit(tenantCreateEvent(t.id, ctx, at));
       return toTenant(this.tenantRow(t.id)!);
     });
   }
@@ -174,93 +137,53 @@ export class SqliteBrokerRepository implements BrokerRepository {
     return rows.map(toTenant);
   }
 
-  async updateTenant(id: string, patch: TenantPatch): Promise<Tenant> {
+  async updateTenant(id: string, patch: TenantPatch, ctx: ChangeContext): Promise<Tenant> {
     checkTenantPatch(patch);
+    checkChangeContext(ctx);
     return this.write(() => {
       const cur = toTenant(this.requireTenant(id, 'id'));
       const tags = patch.tags === undefined ? cur.tags : checkTags(patch.tags, 'tags');
+      const at = now();
       this.stmt('UPDATE tenants SET name = ?, tags = ?, archived = ?, leasing_required = ?, updated_at = ? WHERE id = ?').run(
-        patch.name ?? cur.name, JSON.stringify(tags), b(patch.archived ?? cur.archived), b(patch.leasingRequired ?? cur.leasingRequired), now(), id,
+        patch.name ?? cur.name, JSON.stringify(tags), b(patch.archived ?? cur.archived), b(patch.leasingRequired ?? cur.leasingRequired), at, id,
       );
+      this.store.emit(tenantUpdateEvent(id, patch, ctx, at));
       return toTenant(this.tenantRow(id)!);
     });
   }
 
-  async deleteTenant(id: string): Promise<void> {
+  async deleteTenant(id: string, ctx: ChangeContext): Promise<void> {
+    checkChangeContext(ctx);
     this.write(() => {
       this.requireTenant(id, 'id');
       this.stmt('DELETE FROM tenants WHERE id = ?').run(id);
+      this.store.emit(tenantDeleteEvent(id, ctx, now()));
     });
   }
 
-  async createKmsConfig(c: NewKmsConfig): Promise<KmsConfigView> {
-    checkNewKmsConfig(c);
-    const active = c.active ?? true;
-    const primary = c.primary ?? false;
-    checkPrimaryActive(primary, active);
-    return this.write(() => {
-      this.requireTenant(c.tenantId, 'tenantId');
-      const last = this.stmt<[], { value: number }>("SELECT value FROM counters WHERE name = 'kms_config_id'").get()!.value;
-      const id = last + 1;
-      if (id > MAX_KMS_CONFIG_ID) throw new RepositoryError('invalid', 'every kms config id has been used', 'id');
-      this.stmt("UPDATE counters SET value = ? WHERE name = 'kms_config_id'").run(id);
-      const at = now();
-      if (primary) this.demotePrimary(c.tenantId, id, at);
-      this.stmt(
-        `INSERT INTO kms_configs (id, tenant_id, type, key_path, credentials, has_credentials, endpoint, active, is_primary,
-           leasing_allowed, leasing_lifetime_seconds, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        id, c.tenantId, c.type, JSON.stringify(c.keyPath), this.sealKmsCredentials(id, c.credentials), b(Object.keys(c.credentials).length > 0),
-        c.endpoint ?? null, b(active), b(primary), b(c.leasingAllowed ?? false), c.leasingLifetimeSeconds ?? null, at, at,
-      );
-      return toKmsConfigView(this.kmsRow(id)!);
-    });
-  }
-
-  private sealKmsCredentials(id: number, credentials: Record<string, unknown>): string {
-    return this.box.sealJson(credentials, { table: 'kms_configs', rowId: id, field: 'credentials' });
+  async createKmsConfig(c: NewKmsConfig, ctx: ChangeContext): Promise<KmsConfigView> {
+    return this.kms.create(c, ctx);
   }
 
   async getKmsConfig(id: number): Promise<KmsConfigView | undefined> {
-    const row = this.kmsRow(id);
-    return row === undefined ? undefined : toKmsConfigView(row);
+    return this.kms.get(id);
   }
 
   async listKmsConfigs(tenantId: string): Promise<KmsConfigView[]> {
-    return this.stmt<[string], KmsConfigRow>('SELECT * FROM kms_configs WHERE tenant_id = ? ORDER BY id').all(tenantId).map(toKmsConfigView);
+    return this.kms.list(tenantId);
   }
 
-  async updateKmsConfig(id: number, patch: KmsConfigPatch): Promise<KmsConfigView> {
-    checkKmsConfigPatch(patch);
-    return this.write(() => {
-      const cur = this.requireKms(id);
-      const active = patch.active ?? cur.active === 1;
-      const primary = patch.primary ?? cur.is_primary === 1;
-      checkPrimaryActive(primary, active);
-      const at = now();
-      if (primary) this.demotePrimary(cur.tenant_id, id, at);
-      const credentials = patch.credentials === undefined ? cur.credentials : this.sealKmsCredentials(id, patch.credentials);
-      const hasCredentials = patch.credentials === undefined ? cur.has_credentials : b(Object.keys(patch.credentials).length > 0);
-      this.stmt(
-        `UPDATE kms_configs SET credentials = ?, has_credentials = ?, endpoint = ?, active = ?, is_primary = ?, leasing_allowed = ?,
-           leasing_lifetime_seconds = ?, updated_at = ? WHERE id = ?`,
-      ).run(
-        credentials, hasCredentials, patch.endpoint ?? cur.endpoint, b(active), b(primary),
-        b(patch.leasingAllowed ?? cur.leasing_allowed === 1), patch.leasingLifetimeSeconds ?? cur.leasing_lifetime_seconds, at, id,
-      );
-      return toKmsConfigView(this.kmsRow(id)!);
-    });
+  async updateKmsConfig(id: number, patch: KmsConfigPatch, ctx: ChangeContext): Promise<KmsConfigView> {
+    return this.kms.update(id, patch, ctx);
   }
 
-  async deleteKmsConfig(id: number): Promise<void> {
-    this.write(() => {
-      this.requireKms(id);
-      this.stmt('DELETE FROM kms_configs WHERE id = ?').run(id);
-    });
+  async deleteKmsConfig(id: number, ctx: ChangeContext): Promise<void> {
+    this.kms.delete(id, ctx);
   }
 
-  async putLoggingConfig(tenantId: string, config: LoggingConfig): Promise<LoggingConfigView> {
+  async putLoggingConfig(tenantId: string, config: LoggingConfig, ctx: ChangeContext): Promise<LoggingConfigView> {
     checkLoggingConfig(tenantId, config);
+    checkChangeContext(ctx);
     return this.write(() => {
       this.requireTenant(tenantId, 'tenantId');
       const sinks: StoredSink[] = [];
@@ -272,14 +195,16 @@ export class SqliteBrokerRepository implements BrokerRepository {
         sinks.push(stored);
       }
       const sealed = Object.keys(credentials).length === 0 ? null : this.box.sealJson(credentials, { table: 'logging_configs', rowId: tenantId, field: 'sink_credentials' });
+      const at = now();
       this.stmt(
         `INSERT INTO logging_configs (tenant_id, sinks, sink_credentials, rate_limit, batch, updated_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (tenant_id) DO UPDATE SET sinks = excluded.sinks, sink_credentials = excluded.sink_credentials,
            rate_limit = excluded.rate_limit, batch = excluded.batch, updated_at = excluded.updated_at`,
       ).run(
         tenantId, JSON.stringify(sinks), sealed, config.rateLimit === undefined ? null : JSON.stringify(config.rateLimit),
-        config.batch === undefined ? null : JSON.stringify(config.batch), now(),
+        config.batch === undefined ? null : JSON.stringify(config.batch), at,
       );
+      this.store.emit(loggingConfigPutEvent(tenantId, config, ctx, at));
       return toLoggingConfigView(this.loggingRow(tenantId)!);
     });
   }
@@ -293,12 +218,14 @@ export class SqliteBrokerRepository implements BrokerRepository {
     return row === undefined ? undefined : toLoggingConfigView(row);
   }
 
-  async deleteLoggingConfig(tenantId: string): Promise<void> {
+  async deleteLoggingConfig(tenantId: string, ctx: ChangeContext): Promise<void> {
+    checkChangeContext(ctx);
     this.write(() => {
       this.requireTenant(tenantId, 'tenantId');
       if (this.stmt('DELETE FROM logging_configs WHERE tenant_id = ?').run(tenantId).changes === 0) {
         throw new RepositoryError('not-found', 'the tenant has no logging config', 'tenantId');
       }
+      this.store.emit(loggingConfigDeleteEvent(tenantId, ctx, now()));
     });
   }
 
@@ -337,31 +264,56 @@ export class SqliteBrokerRepository implements BrokerRepository {
     });
   }
 
-  /**
-   * Adds a tenant secret (material already wrapped by one of the tenant's KMS configs, base64
-   * EncryptedDeks), sealed at rest like every secret. Not on the BrokerRepository contract yet.
-   */
-  async createTenantSecret(
-    tenantId: string,
-    secretPath: string,
-    secretType: TenantSecretType,
-    encryptedSecret: string,
-    status: SecretStatus = 'current',
-  ): Promise<TenantSecretView> {
-    if (typeof secretPath !== 'string' || secretPath.length === 0) throw new RepositoryError('invalid', 'secretPath must not be empty', 'secretPath');
-    if (!['deterministic', 'search', 'vector'].includes(secretType)) throw new RepositoryError('invalid', 'secretType is not known', 'secretType');
-    if (!['current', 'inRotation', 'archived'].includes(status)) throw new RepositoryError('invalid', 'status is not known', 'status');
-    if (typeof encryptedSecret !== 'string' || encryptedSecret.length === 0) throw new RepositoryError('invalid', 'encryptedSecret must not be empty', 'encryptedSecret');
-    return this.write(() => {
-      this.requireTenant(tenantId, 'tenantId');
-      const id = Number(
-        this.stmt("INSERT INTO tenant_secrets (tenant_id, secret_path, secret_type, status, encrypted_secret, created_at) VALUES (?, ?, ?, ?, '', ?)")
-          .run(tenantId, secretPath, secretType, status, now()).lastInsertRowid,
-      );
-      const sealed = this.box.seal(encryptedSecret, { table: 'tenant_secrets', rowId: id, field: 'encrypted_secret' });
-      this.stmt('UPDATE tenant_secrets SET encrypted_secret = ? WHERE id = ?').run(sealed, id);
-      return toTenantSecretView(this.stmt<[number], TenantSecretRow>('SELECT * FROM tenant_secrets WHERE id = ?').get(id)!);
-    });
+  async createTenantSecret(s: NewTenantSecret, ctx: ChangeContext): Promise<{ secret: TenantSecretWithMaterial; created: boolean }> {
+    return this.secrets.create(s, ctx);
+  }
+
+  async getTenantSecret(id: number): Promise<TenantSecretView | undefined> {
+    return this.secrets.get(id);
+  }
+
+  async listTenantSecrets(tenantId: string): Promise<TenantSecretView[]> {
+    return this.secrets.list(tenantId);
+  }
+
+  async setTenantSecretStatus(id: number, status: SecretStatus, ctx: ChangeContext): Promise<TenantSecretView> {
+    return this.secrets.setStatus(id, status, ctx);
+  }
+
+  async inviteTenantAdmin(invite: NewTenantAdminInvite, ctx: ChangeContext): Promise<TenantAdmin> {
+    return this.admins.invite(invite, ctx);
+  }
+
+  async acceptTenantAdminInvite(inviteTokenHash: string, passwordHash: string, at: string): Promise<TenantAdmin> {
+    return this.admins.accept(inviteTokenHash, passwordHash, at);
+  }
+
+  async tenantAdminByEmail(email: string): Promise<(TenantAdmin & { passwordHash?: string }) | undefined> {
+    return this.admins.byEmail(email);
+  }
+
+  async getTenantAdmin(id: string): Promise<TenantAdmin | undefined> {
+    return this.admins.get(id);
+  }
+
+  async listTenantAdmins(tenantId: string): Promise<TenantAdmin[]> {
+    return this.admins.list(tenantId);
+  }
+
+  async recordTenantAdminLogin(id: string, at: string): Promise<void> {
+    this.admins.recordLogin(id, at);
+  }
+
+  async deleteTenantAdmin(id: string, ctx: ChangeContext): Promise<void> {
+    this.admins.delete(id, ctx);
+  }
+
+  async pendingAdminEvents(limit: number): Promise<AdminEventRecord[]> {
+    return this.store.pendingAdminEvents(limit);
+  }
+
+  async ackAdminEvents(ids: readonly number[]): Promise<void> {
+    this.store.ackAdminEvents(ids);
   }
 
   async tenantsForDocument(serviceAccountId: string): Promise<TenantForDocument[]> {
@@ -377,18 +329,8 @@ export class SqliteBrokerRepository implements BrokerRepository {
   }
 
   private tenantForDocument(tenant: Tenant): TenantForDocument {
-    const kmsConfigs = this.stmt<[string], KmsConfigRow>('SELECT * FROM kms_configs WHERE tenant_id = ? ORDER BY id')
-      .all(tenant.id)
-      .map((r) => ({
-        ...toKmsConfigView(r),
-        credentials: this.box.openJson<Record<string, unknown>>(r.credentials, { table: 'kms_configs', rowId: r.id, field: 'credentials' }),
-      }));
-    const secrets = this.stmt<[string], TenantSecretRow>('SELECT * FROM tenant_secrets WHERE tenant_id = ? ORDER BY id')
-      .all(tenant.id)
-      .map((r) => ({
-        ...toTenantSecretView(r),
-        encryptedSecret: this.box.open(r.encrypted_secret, { table: 'tenant_secrets', rowId: r.id, field: 'encrypted_secret' }),
-      }));
+    const kmsConfigs = this.kms.forDocument(tenant.id);
+    const secrets = this.secrets.forDocument(tenant.id);
     const row = this.loggingRow(tenant.id);
     return { tenant, kmsConfigs, logging: row === undefined ? undefined : this.loggingForDocument(row), secrets };
   }
@@ -411,6 +353,6 @@ export class SqliteBrokerRepository implements BrokerRepository {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    this.store.close();
   }
 }

@@ -1,5 +1,5 @@
 import type { KmsType, LoggingConfig, SecretStatus, TenantSecretType } from '@tsp/config-crypto';
-import type { KmsConfigView, LoggingConfigView, ServiceAccount, Tenant, TenantSecretView } from './repository';
+import type { Actor, AdminEventRecord, KmsConfigView, LoggingConfigView, ServiceAccount, Tenant, TenantAdmin, TenantSecretView } from './repository';
 
 /** Rows of the SQLite broker store (see sqlite-migrations.ts) and their mapping to the contract's views. */
 
@@ -119,4 +119,44 @@ export function toServiceAccount(r: ServiceAccountRow): ServiceAccount {
 
 export function toTenantSecretView(r: TenantSecretRow): TenantSecretView {
   return { id: r.id, tenantId: r.tenant_id, secretPath: r.secret_path, secretType: r.secret_type, status: r.status, createdAt: r.created_at };
+}
+
+export interface TenantAdminRow {
+  id: string;
+  tenant_id: string;
+  email: string;
+  status: 'invited' | 'active';
+  password_hash: string | null;
+  invite_token_hash: string | null;
+  invite_expires_at: string | null;
+  created_at: string;
+  last_login_at: string | null;
+}
+
+/** Never the password hash or the invitation token hash. */
+export function toTenantAdmin(r: TenantAdminRow): TenantAdmin {
+  const a: TenantAdmin = { id: r.id, tenantId: r.tenant_id, email: r.email, status: r.status, createdAt: r.created_at };
+  if (r.last_login_at !== null) a.lastLoginAt = r.last_login_at;
+  return a;
+}
+
+export interface AdminEventRow {
+  id: number;
+  tenant_id: string;
+  event: string;
+  actor_kind: Actor['kind'];
+  actor_id: string;
+  details: string;
+  at: string;
+}
+
+export function toAdminEventRecord(r: AdminEventRow): AdminEventRecord {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    event: r.event,
+    actor: { kind: r.actor_kind, id: r.actor_id },
+    details: JSON.parse(r.details) as Record<string, unknown>,
+    at: r.at,
+  };
 }

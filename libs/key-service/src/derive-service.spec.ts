@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { KmsConfig, TenantConfig, TenantSecret } from '@tsp/config-crypto';
 import { localKmsFactory } from '@tsp/kms-local';
-import { encodeEncryptedDeks, ErrorCode, SecretType } from '@tsp/tsp-protocol';
+import { encodeEncryptedDeks, ErrorCode, SecretType, TspError } from '@tsp/tsp-protocol';
 import { DeriveService, ReadOnlySecretSource, SecretCreator, usableSecrets } from './derive-service';
 import type { RuntimeTenant } from './tenant-registry';
 import { interceptedLocalFactory, localConfig, newKeyService, registryOf, tenantConfig, TestKeyService } from './key-service.test-helpers';
@@ -134,6 +134,98 @@ describe('DeriveService', () => {
     const e = await tspErrorOf(service(s, creator).derive('tn', { p9: ['x'] }, 'sha512', 'deterministic'));
     expect(e.code).toBe(401);
     expect(e.message).toContain('no primary');
+  });
+
+  describe('a path without a Current secret (being rotated)', () => {
+    /** tr: config 30 (primary); p3/deterministic: 7 inRotation, 8 archived, 9 inRotation. tq: config 31, no primary; same shape. */
+    let rot: { tenants: TenantConfig[]; secrets: Record<string, Buffer> };
+    beforeAll(async () => {
+      const secrets: Record<string, Buffer> = {};
+      const c30 = localConfig(30, { primary: true });
+      const c31 = localConfig(31);
+      const make = async (key: string, tenantId: string, config: KmsConfig, id: number, status: TenantSecret['status']): Promise<TenantSecret> => {
+        secrets[key] = randomBytes(32);
+        return { id, secretPath: 'p3', secretType: 'deterministic', status, encryptedSecret: await wrapSecret(tenantId, config, secrets[key]) };
+      };
+      rot = {
+        secrets,
+        tenants: [
+          tenantConfig('tr', [c30], [await make('r7', 'tr', c30, 7, 'inRotation'), await make('r8', 'tr', c30, 8, 'archived'), await make('r9', 'tr', c30, 9, 'inRotation')]),
+          tenantConfig('tq', [c31], [await make('q7', 'tq', c31, 7, 'inRotation')]),
+        ],
+      };
+    });
+
+    /** A creator that wraps `fresh` with the primary and answers it as secret `id` (as the broker would). */
+    function creatorOf(s: TestKeyService, fresh: Buffer, id: number): SecretCreator & { calls: string[] } {
+      const calls: string[] = [];
+      return {
+        calls,
+        cannotCreateReason: undefined,
+        async create(t: RuntimeTenant, secretPath: string, secretType: SecretType): Promise<TenantSecret> {
+          calls.push(`${t.tenantId}/${secretPath}/${secretType}`);
+          const w = await s.keys.wrapWith(t.primary!, Buffer.from(fresh));
+          return { id, secretPath, secretType, status: 'current', encryptedSecret: Buffer.from(w.edek).toString('base64') };
+        },
+      };
+    }
+
+    it('gets a new Current secret from the creator, listed first, then the InRotation ones (archived never)', async () => {
+      const s = newKeyService(rot.tenants);
+      const fresh = randomBytes(32);
+      const creator = creatorOf(s, fresh, 10);
+      const r = await service(s, creator).derive('tr', { p3: ['x'] }, 'sha512', 'deterministic');
+      expect(creator.calls).toEqual(['tr/p3/deterministic']);
+      expect(r.derivedKeys['p3']['x']).toEqual([
+        { derivedKey: expected(fresh, 'tr', 'x'), tenantSecretId: 10, current: true },
+        { derivedKey: expected(rot.secrets['r9'], 'tr', 'x'), tenantSecretId: 9, current: false },
+        { derivedKey: expected(rot.secrets['r7'], 'tr', 'x'), tenantSecretId: 7, current: false },
+      ]);
+    });
+
+    it('lists a Current secret the creator answers only once when the registry still has it InRotation (a restored one)', async () => {
+      const s = newKeyService(rot.tenants);
+      const restored: SecretCreator = {
+        cannotCreateReason: undefined,
+        create: async (t) => ({ ...t.secrets.find((x) => x.id === 9)!, status: 'current' }),
+      };
+      const r = await service(s, restored).derive('tr', { p3: ['x'] }, 'sha512', 'deterministic');
+      expect(r.derivedKeys['p3']['x'].map((k) => [k.tenantSecretId, k.current])).toEqual([
+        [9, true],
+        [7, false],
+      ]);
+    });
+
+    it('serves the InRotation ones as they are where no secret can be created (read-only source, or no primary)', async () => {
+      const s = newKeyService(rot.tenants);
+      const readOnly = await service(s).derive('tr', { p3: ['x'] }, 'sha512', 'deterministic');
+      expect(readOnly.derivedKeys['p3']['x']).toEqual([
+        { derivedKey: expected(rot.secrets['r9'], 'tr', 'x'), tenantSecretId: 9, current: false },
+        { derivedKey: expected(rot.secrets['r7'], 'tr', 'x'), tenantSecretId: 7, current: false },
+      ]);
+      const creator = creatorOf(s, randomBytes(32), 11);
+      const noPrimary = await service(s, creator).derive('tq', { p3: ['x'] }, 'sha512', 'deterministic');
+      expect(creator.calls).toEqual([]);
+      expect(noPrimary).toEqual({ hasPrimaryConfig: false, derivedKeys: { p3: { x: [{ derivedKey: expected(rot.secrets['q7'], 'tq', 'x'), tenantSecretId: 7, current: false }] } } });
+    });
+
+    it("does not call the creator for a path that has a Current secret, and passes the creator's failure on", async () => {
+      const s = newKeyService([...f.tenants, ...rot.tenants]);
+      const failing: SecretCreator & { calls: number } = {
+        calls: 0,
+        cannotCreateReason: undefined,
+        async create() {
+          failing.calls++;
+          throw new TspError(ErrorCode.SecretCreationFailed, 'the broker answered HTTP 503');
+        },
+      };
+      await service(s, failing).derive('td', { p1: ['x'], p2: ['y'] }, 'sha512', 'deterministic');
+      expect(failing.calls).toBe(0);
+      const e = await tspErrorOf(service(s, failing).derive('tr', { p3: ['x'] }, 'sha512', 'deterministic'));
+      expect(failing.calls).toBe(1);
+      expect(e.code).toBe(ErrorCode.SecretCreationFailed);
+      expect(e.message).toBe('the broker answered HTTP 503');
+    });
   });
 
   it('unwrapped secrets are cached until clearCache()', async () => {

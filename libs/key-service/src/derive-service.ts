@@ -13,12 +13,17 @@ import { LruCache } from './lru-cache';
 import type { RuntimeTenant } from './tenant-registry';
 
 /**
- * Creates tenant secrets where the config source can persist them (the broker, later).
- * The file source cannot: it says so, and derive answers 401 with that reason.
+ * Creates tenant secrets where the config source can persist them (the broker: HttpSecretCreator
+ * in broker-client). The file source cannot: it says so, and derive answers 401 with that reason.
  */
 export interface SecretCreator {
   /** Why secrets cannot be created, or undefined when they can. */
   readonly cannotCreateReason: string | undefined;
+  /**
+   * A Current secret of the path and type: a new one, or the one another proxy created first
+   * (the caller uses what comes back, never what it may have wrapped itself). Precondition: the
+   * tenant has a primary config. Failures are TspErrors 401 (SecretCreationFailed).
+   */
   create(tenant: RuntimeTenant, secretPath: string, secretType: SecretType): Promise<TenantSecret>;
 }
 
@@ -42,6 +47,11 @@ const HMAC_ALG: Record<Exclude<DerivationType, 'argon2'>, string> = { sha512: 's
  * Current (first, `current: true`) or InRotation secret of the path and type;
  * derivedKey = HMAC(secret, `<tenantId>-<derivationPath>`). Unwrapped secrets are cached
  * (bounded, with expiry) and dropped whenever the registry changes.
+ *
+ * A path without a Current secret (none yet, or its secret is being rotated) gets a new one from
+ * the creator, listed first before the InRotation ones. Where no secret can be created (the
+ * source is read-only, or the tenant has no primary config) the InRotation secrets are served
+ * as they are, and a path with none at all is a 401 naming the reason.
  */
 export class DeriveService {
   private readonly secrets: LruCache<string, Buffer>;
@@ -71,8 +81,8 @@ export class DeriveService {
     const t = this.keys.tenant(tenantId);
     const derivedKeys: DeriveResponse['derivedKeys'] = {};
     for (const [secretPath, derivationPaths] of Object.entries(paths)) {
-      let usable = usableSecrets(t.secrets, secretPath, secretType);
-      if (usable.length === 0) usable = [await this.createSecret(t, secretPath, secretType)];
+      const existing = usableSecrets(t.secrets, secretPath, secretType);
+      const usable = existing[0]?.status === 'current' ? existing : await this.withNewCurrent(t, secretPath, secretType, existing);
       const unwrapped = await Promise.all(usable.map((s) => this.secret(t, s)));
       const byDerivation: Record<string, DerivedKey[]> = {};
       for (const dp of derivationPaths) {
@@ -89,17 +99,25 @@ export class DeriveService {
     return { hasPrimaryConfig: t.primary !== undefined, derivedKeys };
   }
 
-  private async createSecret(t: RuntimeTenant, secretPath: string, secretType: SecretType): Promise<TenantSecret> {
-    if (this.creator.cannotCreateReason !== undefined) {
-      throw new TspError(
-        ErrorCode.SecretCreationFailed,
-        `Tenant '${t.tenantId}' has no ${secretType} secret for path '${secretPath}', and ${this.creator.cannotCreateReason}`,
-      );
+  /**
+   * `rotating`: the path's InRotation secrets (no Current one). With a creator that can create
+   * and a primary config: the new Current secret first, then those. Otherwise: those, or 401
+   * with the reason when there are none.
+   */
+  private async withNewCurrent(t: RuntimeTenant, secretPath: string, secretType: SecretType, rotating: TenantSecret[]): Promise<TenantSecret[]> {
+    const cannot =
+      this.creator.cannotCreateReason !== undefined
+        ? `Tenant '${t.tenantId}' has no ${secretType} secret for path '${secretPath}', and ${this.creator.cannotCreateReason}`
+        : t.primary === undefined
+          ? `Tenant '${t.tenantId}' has no primary KMS configuration to create a secret with`
+          : undefined;
+    if (cannot !== undefined) {
+      if (rotating.length > 0) return rotating;
+      throw new TspError(ErrorCode.SecretCreationFailed, cannot);
     }
-    if (t.primary === undefined) {
-      throw new TspError(ErrorCode.SecretCreationFailed, `Tenant '${t.tenantId}' has no primary KMS configuration to create a secret with`);
-    }
-    return this.creator.create(t, secretPath, secretType);
+    const created = await this.creator.create(t, secretPath, secretType);
+    // The broker's Current secret may be one this registry still lists as InRotation (restored).
+    return [created, ...rotating.filter((s) => s.id !== created.id)];
   }
 
   /**

@@ -10,13 +10,19 @@ import {
   TenantConfig,
   validateTenantConfig,
 } from '@tsp/config-crypto';
+import { isolateCloudSdkEnvironment } from '@tsp/app-support';
 import { generateLocalKek } from '@tsp/kms-local';
+import { brokerMasterKey } from './broker-master-key';
 import { BrokerKeyFile, ensureDevEnvironment, generateApiKey, writeJson } from './dev-environment';
 
 const USAGE = `tsp-admin: keys and config documents for the Tenant Security Proxy
 
   tsp-admin broker-keys --out broker-key.json
       Generate the broker's Ed25519 signing key pair (keep the file secret).
+  tsp-admin broker-master-key --kms-config kms.json [--key-file master-key.txt]
+      Wrap a new broker master key (or the existing one in --key-file: base64, as in TSP_BROKER_MASTER_KEY)
+      with the KMS of kms.json ({"type", "keyPath", "credentials", "endpoint"?}); print the
+      TSP_BROKER_MASTER_KEY_WRAPPED and TSP_BROKER_MASTER_KEY_KMS to set. Never prints the plain key.
   tsp-admin service-account --id ID --broker-key broker-key.json --config-url URL --out sa.env [--api-key KEY]
       Generate a service account: API key, X25519 and Ed25519 keys, as the env file a proxy starts from.
   tsp-admin seal --tenants tenants.json --service-account sa.env --broker-key broker-key.json --sequence N --out doc.json
@@ -58,6 +64,13 @@ async function run(argv: string[]): Promise<void> {
       const k = generateEncodedKeyPair('ed25519');
       writeJson(need(opts, 'out'), { signingKey: k.privateKey, publicKey: k.publicKey } satisfies BrokerKeyFile, true);
       process.stdout.write(`broker public key: ${k.publicKey}\n`);
+      return;
+    }
+    case 'broker-master-key': {
+      // The cloud SDKs take credentials and endpoint from kms.json only (no metadata server, no AWS_ENDPOINT_URL).
+      isolateCloudSdkEnvironment(process.env);
+      const keyFile = opts['key-file'];
+      process.stdout.write(await brokerMasterKey({ kmsConfigFile: need(opts, 'kms-config'), ...(keyFile === undefined ? {} : { keyFile }) }));
       return;
     }
     case 'service-account': {

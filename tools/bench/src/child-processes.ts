@@ -60,6 +60,11 @@ export class ProcessRegistry {
     return dir;
   }
 
+  /** A directory made elsewhere (e.g. on tmpfs) that cleanup() removes too. */
+  trackDir(dir: string): void {
+    this.dirs.add(dir);
+  }
+
   removeDir(dir: string): void {
     rmSync(dir, { recursive: true, force: true });
     this.dirs.delete(dir);

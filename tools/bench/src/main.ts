@@ -14,6 +14,8 @@ import { CloudRunContext, CloudRunOutput, runCloudScenarios } from './cloud-scen
 import { RawResult, runScenario as runScenarioWith } from './run-scenario';
 import { measureWithLogdriver } from './logdriver-scenario';
 import { measureLogdriverThroughput, ThroughputRun } from './logdriver-throughput';
+import { measureBrokerDocument } from './broker-document';
+import { brokerRunValid, brokerTargets } from './broker-report';
 import { apiHeaders, baselineScenario, LEASED_TENANT, proxyScenarios, Scenario, wrapOnce } from './scenarios';
 
 /**
@@ -26,7 +28,9 @@ import { apiHeaders, baselineScenario, LEASED_TENANT, proxyScenarios, Scenario, 
  * Settings: BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_THREADS, BENCH_TENANTS,
  * BENCH_SKIP_MEMORY, BENCH_READY_TIMEOUT, BENCH_SETTLE, BENCH_PIN, BENCH_LOAD_GENERATOR, BENCH_OUTPUT,
  * BENCH_SKIP_CLOUD, BENCH_CLOUD_LATENCY_MS, BENCH_CLOUD_CONNECTIONS (cloud KMS fakes: cloud-scenarios.ts),
- * BENCH_SKIP_LOGDRIVER_THROUGHPUT, BENCH_LOGDRIVER_EVENTS (logdriver-throughput.ts).
+ * BENCH_SKIP_LOGDRIVER_THROUGHPUT, BENCH_LOGDRIVER_EVENTS (logdriver-throughput.ts),
+ * BENCH_SKIP_BROKER, BENCH_BROKER_TENANTS, BENCH_BROKER_LONG_POLLS, BENCH_BROKER_AWS_EVERY (the config
+ * broker serving an N-tenant document to a proxy: broker-document.ts).
  */
 const note = (s: string): void => {
   process.stderr.write(`bench: ${s}\n`);
@@ -146,6 +150,7 @@ async function run(opts: BenchOptions): Promise<boolean> {
   const byId = (id: string): ScenarioResult | undefined => results.find((r) => r.id === id);
 
   const memory = await measureMemory(opts, env, work);
+  const broker = await measureBrokerDocument(reg, opts, work, note);
   const cloudReport: CloudReport =
     'skipped' in cloud
       ? cloud
@@ -175,6 +180,7 @@ async function run(opts: BenchOptions): Promise<boolean> {
   }
   targets.push(...cloudTargets(cloudReport));
   if (!memory.skipped) targets.push(targetCheck(`memory KB per tenant (${memory.tenants} tenants)`, memory.kbPerTenant, '<=', 20));
+  targets.push(...brokerTargets(broker));
 
   const report: BenchReport = {
     generatedAt: new Date().toISOString(),
@@ -197,13 +203,14 @@ async function run(opts: BenchOptions): Promise<boolean> {
         ? { withEvents: wrap.requestsPerSecond, withoutEvents: noEvents.requestsPerSecond, costFraction: 1 - wrap.requestsPerSecond / noEvents.requestsPerSecond }
         : undefined,
     memory,
+    broker,
     cloud: cloudReport,
     logdriver: { deliveredPerSecondDuring: deliveredDuring, throughput, strictCost: strictCost(byId('leased-wrap-strict'), withLogdriver) },
   };
   process.stdout.write(`${formatReport(report)}\n`);
   writeJsonReport(opts.outputFile, report);
   note(`figures written to ${path.relative(process.cwd(), opts.outputFile) || opts.outputFile}`);
-  return results.every((r) => r.ok) && (memory.skipped || (memory.demo.probeOk && memory.large.probeOk));
+  return results.every((r) => r.ok) && (memory.skipped || (memory.demo.probeOk && memory.large.probeOk)) && brokerRunValid(broker);
 }
 
 /** Strict audit mode's cost: its leased-wrap rate against best effort, both with the logdriver on the same core. */
@@ -221,7 +228,9 @@ function budgetMs(opts: BenchOptions): number {
   const memory = opts.skipMemory ? 0 : 2 * (opts.readyTimeoutSeconds + opts.settleSeconds) + 600;
   const cloud = opts.skipCloud ? 0 : 12 * perScenario + 60;
   const logdriver = opts.skipLogdriverThroughput ? 0 : 300;
-  return (9 * perScenario + cloud + memory + logdriver + 120) * 1000;
+  // Seeding runs at roughly 1,000 tenants/s on tmpfs; two proxies; the rest is a minute.
+  const broker = opts.skipBroker ? 0 : 2 * (opts.readyTimeoutSeconds + opts.settleSeconds) + Math.ceil(opts.brokerTenants / 250) + 300;
+  return (9 * perScenario + cloud + memory + logdriver + broker + 120) * 1000;
 }
 
 let finishing = false;

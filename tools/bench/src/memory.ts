@@ -86,7 +86,7 @@ export interface ProxyMemory {
 export async function measureProxyMemory(
   reg: ProcessRegistry,
   name: string,
-  env: DevEnvironment,
+  env: Pick<DevEnvironment, 'serviceAccountFile' | 'apiKey'>,
   opts: { configFile?: string; probeTenant: string; readyTimeoutMs: number; settleSeconds: number },
 ): Promise<ProxyMemory> {
   const extra: Record<string, string> = { TSP_EVENT_OUTPUT: 'none' };

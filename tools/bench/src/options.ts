@@ -4,6 +4,7 @@ import path from 'node:path';
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const PROXY_MAIN = path.join(ROOT, 'dist', 'apps', 'proxy', 'main.js');
 export const LOGDRIVER_MAIN = path.join(ROOT, 'dist', 'apps', 'logdriver', 'main.js');
+export const BROKER_MAIN = path.join(ROOT, 'dist', 'apps', 'config-broker', 'main.js');
 export const BASELINE_SCRIPT = path.join(ROOT, 'tools', 'bench', 'baseline-server.cjs');
 export const AUTOCANNON_CLI = path.join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');
 
@@ -44,6 +45,14 @@ export interface BenchOptions {
   cloudLatencyMs: number;
   /** Connections of the unleased cloud wrap runs (BENCH_CLOUD_CONNECTIONS). */
   cloudConnections: number;
+  /** BENCH_SKIP_BROKER=1 skips the config broker document run (broker-document.ts). */
+  skipBroker: boolean;
+  /** Tenants seeded into the broker's store for the document run (BENCH_BROKER_TENANTS). */
+  brokerTenants: number;
+  /** Unchanged long-polls held open at once to show they cost no scan (BENCH_BROKER_LONG_POLLS). */
+  brokerLongPolls: number;
+  /** Every k-th seeded tenant's second KMS config is an AWS one, 0: none (BENCH_BROKER_AWS_EVERY). */
+  brokerAwsEvery: number;
   /** JSON output file (BENCH_OUTPUT). */
   outputFile: string;
 }
@@ -87,6 +96,10 @@ export function readOptions(vars: NodeJS.ProcessEnv): BenchOptions {
     logdriverEvents: intVar(vars, 'BENCH_LOGDRIVER_EVENTS', 100_000, 1000, 10_000_000, problems),
     cloudLatencyMs: intVar(vars, 'BENCH_CLOUD_LATENCY_MS', 20, 1, 10_000, problems),
     cloudConnections: intVar(vars, 'BENCH_CLOUD_CONNECTIONS', 200, 1, 10000, problems),
+    skipBroker: flagVar(vars, 'BENCH_SKIP_BROKER'),
+    brokerTenants: intVar(vars, 'BENCH_BROKER_TENANTS', 100_000, 1, 1_000_000, problems),
+    brokerLongPolls: intVar(vars, 'BENCH_BROKER_LONG_POLLS', 50, 1, 5000, problems),
+    brokerAwsEvery: intVar(vars, 'BENCH_BROKER_AWS_EVERY', 0, 0, 1_000_000, problems),
     outputFile: path.resolve(ROOT, vars['BENCH_OUTPUT'] ?? path.join('var', 'bench', 'latest.json')),
   };
   if (opts.threads > opts.connections) problems.push('BENCH_THREADS must not exceed BENCH_CONNECTIONS');

@@ -7,6 +7,7 @@ import { fmt, table } from './text-table';
 import type { TargetCheck } from './targets';
 import { CloudReport, formatCloudReport } from './cloud-report';
 import type { ThroughputRun } from './logdriver-throughput';
+import { BrokerDocumentReport, formatBrokerReport } from './broker-report';
 
 export { targetCheck } from './targets';
 export type { TargetCheck } from './targets';
@@ -55,6 +56,8 @@ export interface BenchReport {
   targets: TargetCheck[];
   eventsCost: { withEvents: number; withoutEvents: number; costFraction: number } | undefined;
   memory: MemoryReport;
+  /** The config broker serving an N-tenant document to a proxy (broker-document.ts). */
+  broker: BrokerDocumentReport;
   cloud: CloudReport;
   logdriver: {
     /** Events/s the logdriver delivered during each (f) row with it, by scenario id. */
@@ -159,6 +162,8 @@ export function formatReport(r: BenchReport): string {
         (m.heapBytesPerTenant === undefined ? '' : `; heap used: ${fmt(m.heapBytesPerTenant / 1024, 2)} KB per tenant`),
     );
   }
+  out.push('');
+  out.push(formatBrokerReport(r.broker));
   return out.join('\n');
 }
 

@@ -18,6 +18,8 @@ export class Supervisor {
   constructor(private readonly report: (line: string) => void) {}
 
   start(spec: ChildSpec, attempt = 0): void {
+    // Nothing starts once stop() was called (start-up may still be under way then).
+    if (this.stopping) return;
     const child = spawn(process.execPath, [spec.script, ...(spec.args ?? [])], { env: spec.env, stdio: 'inherit' });
     this.children.set(spec.name, child);
     const startedAt = Date.now();

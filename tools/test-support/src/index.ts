@@ -8,3 +8,5 @@ export * from './child-process';
 export * from './rsyslog';
 export * from './gated-intake';
 export * from './loopback-guard';
+export * from './postgres';
+export * from './chromium';

@@ -50,6 +50,7 @@ export async function startBroker(opts: { publicPath?: string; maxDocumentWaiter
     repo,
     adminToken,
     brokerSigningKey: privateKey,
+    sessionKey: randomBytes(32),
     publicUrl: `http://127.0.0.1:9500${opts.publicPath ?? ''}`,
     logger,
     now: () => Date.now() + clock.offsetMs,

@@ -3,11 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { SecretStatus, TenantSecretType } from '@tsp/config-crypto';
-import { BrokerRepository, SqliteBrokerRepository, TenantSecretView } from '@tsp/broker-store';
+import { BrokerRepository, ChangeContext, SqliteBrokerRepository, TenantSecretView } from '@tsp/broker-store';
 
 /**
  * The broker's tests run on the real SQLite repository (a temp file), wrapped to count calls
- * (tests check that an unchanged poll reads only the sequence) and to add tenant secrets.
+ * (tests check that an unchanged poll reads only the sequence; every method, new ones included,
+ * is counted) and to add tenant secrets.
  */
 export type TestRepository = BrokerRepository & {
   /** Calls per method name. */
@@ -15,14 +16,17 @@ export type TestRepository = BrokerRepository & {
   addSecret(tenantId: string, s: { secretPath: string; secretType: TenantSecretType; status: SecretStatus; encryptedSecret: string }): Promise<TenantSecretView>;
 };
 
+/** The actor of writes the tests make directly on the repository (not through the API). */
+const TEST_CHANGE: ChangeContext = { actor: { kind: 'system', id: 'test' } };
+
 export function openTestRepository(): TestRepository {
   const dir = mkdtempSync(path.join(tmpdir(), 'tsp-broker-test-'));
   const inner = new SqliteBrokerRepository({ file: path.join(dir, 'broker.db'), masterKey: randomBytes(32) });
   const calls: Record<string, number> = {};
   const extra = {
     calls,
-    addSecret: (tenantId: string, s: { secretPath: string; secretType: TenantSecretType; status: SecretStatus; encryptedSecret: string }) =>
-      inner.createTenantSecret(tenantId, s.secretPath, s.secretType, s.encryptedSecret, s.status),
+    addSecret: async (tenantId: string, s: { secretPath: string; secretType: TenantSecretType; status: SecretStatus; encryptedSecret: string }) =>
+      (await inner.createTenantSecret({ tenantId, ...s }, TEST_CHANGE)).secret,
     close: async () => {
       await inner.close();
       rmSync(dir, { recursive: true, force: true });
