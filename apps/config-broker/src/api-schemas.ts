@@ -87,7 +87,7 @@ export const newKmsConfigBody = {
     id: { type: 'integer', minimum: 1, maximum: 2147483647, description: 'Optional explicit id (e.g. moving configs whose EDEKs carry it); 409 when the id was ever used. Omitted: the next unused id' },
     type: KMS_TYPE,
     keyPath: { type: 'object', minProperties: 1, description: 'Provider-specific; immutable after creation' },
-    credentials: { type: 'object', writeOnly: true, description: 'Provider-specific secret material; write-only' },
+    credentials: { type: 'object', writeOnly: true, maxProperties: 32, description: 'Provider-specific secret material; write-only; at most 64 KiB as JSON' },
     endpoint: ENDPOINT,
     active: { type: 'boolean' },
     primary: { type: 'boolean' },
@@ -198,7 +198,7 @@ export const errorBody = {
   additionalProperties: false,
   required: ['code', 'message'],
   properties: {
-    code: { type: 'string', enum: ['invalid-request', 'unauthorized', 'forbidden', 'not-found', 'conflict', 'too-large', 'unsupported-media-type', 'unavailable', 'internal'] },
+    code: { type: 'string', enum: ['invalid-request', 'unauthorized', 'forbidden', 'not-found', 'conflict', 'too-large', 'unsupported-media-type', 'too-many-requests', 'unavailable', 'internal'] },
     message: { type: 'string' },
   },
 } as const;

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BrokerRepository, KmsConfigPatch, NewKmsConfig } from '@tsp/broker-store';
 import { kmsConfigIdParams, kmsConfigPatchBody, newKmsConfigBody, tenantIdParams } from './api-schemas';
 import { BrokerError } from './broker-error';
@@ -25,8 +25,12 @@ export function registerKmsConfigRoutes(app: FastifyInstance, repo: BrokerReposi
     { onRequest: ownTenantOnly, schema: { params: tenantIdParams, body: newKmsConfigBody } },
     async (req, reply) => {
       const tenantId = req.params.id;
-      if (req.body.id !== undefined && principalOf(req).kind !== 'vendor-admin') throw new BrokerError('forbidden', 'id: only the vendor admin may choose a KMS config id');
+      vendorOnlyFields(req, req.body, ['id', 'endpoint']);
+      checkCredentialsSize(req.body.credentials);
       if ((await repo.getTenant(tenantId)) === undefined) throw tenantNotFound(tenantId);
+      if ((await repo.listKmsConfigs(tenantId)).length >= MAX_KMS_CONFIGS_PER_TENANT) {
+        throw new BrokerError('conflict', `the tenant has ${MAX_KMS_CONFIGS_PER_TENANT} KMS configs, the most it may have; delete one first`);
+      }
       if (req.body.primary === true && req.body.active === false) throw new BrokerError('invalid-request', 'primary requires active: a primary KMS config must be active');
       if (req.body.leasingAllowed === true) await assertLeasingPossible(repo, tenantId);
       return reply.code(201).send(kmsConfigView(await repo.createKmsConfig({ ...req.body, tenantId }, changeContext(req))));
@@ -51,6 +55,8 @@ export function registerKmsConfigRoutes(app: FastifyInstance, repo: BrokerReposi
       for (const field of ['keyPath', 'type'] as const) {
         if (field in req.body) throw new BrokerError('invalid-request', `${field} is immutable after creation; create a new KMS config instead`);
       }
+      vendorOnlyFields(req, req.body, ['endpoint']);
+      if (req.body.credentials !== undefined) checkCredentialsSize(req.body.credentials);
       const id = kmsId(req.params.id);
       const current = await repo.getKmsConfig(id);
       if (current === undefined) throw kmsNotFound(req.params.id);
@@ -71,6 +77,23 @@ export function registerKmsConfigRoutes(app: FastifyInstance, repo: BrokerReposi
     await repo.deleteKmsConfig(id, changeContext(req));
     return reply.code(204).send();
   });
+}
+
+/** Most KMS configs per tenant (every one is in every document that serves the tenant). */
+export const MAX_KMS_CONFIGS_PER_TENANT = 100;
+const MAX_CREDENTIALS_BYTES = 65536;
+
+/**
+ * Fields only the vendor admin may set: `id` (ids go into EDEKs) and `endpoint` (proxies inside
+ * the vendor's network call it: a tenant admin could point it at internal addresses).
+ */
+function vendorOnlyFields(req: FastifyRequest, body: object, fields: readonly string[]): void {
+  if (principalOf(req).kind === 'vendor-admin') return;
+  for (const f of fields) if (f in body) throw new BrokerError('forbidden', `${f}: only the vendor admin may set it`);
+}
+
+function checkCredentialsSize(credentials: Record<string, unknown>): void {
+  if (Buffer.byteLength(JSON.stringify(credentials), 'utf8') > MAX_CREDENTIALS_BYTES) throw new BrokerError('invalid-request', 'credentials: larger than 64 KiB as JSON');
 }
 
 async function assertLeasingPossible(repo: BrokerRepository, tenantId: string): Promise<void> {

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const channel = config.logdriverUrl === '' ? new StreamEventChannel(process.stdout) : new HttpEventChannel(config.logdriverUrl, 10_000);
   const adminEvents = new AdminEventForwarder({ repo, channel, logger });
 
-  const { app } = buildBrokerApp({ repo, adminToken: config.adminToken, brokerSigningKey: config.signingKey, sessionKey: sessionKeyFrom(config.masterKey), adminEvents, publicUrl: config.publicUrl, logger });
+  const { app } = buildBrokerApp({ repo, adminToken: config.adminToken, brokerSigningKey: config.signingKey, sessionKey: sessionKeyFrom(config.masterKey, config.adminToken), adminEvents, publicUrl: config.publicUrl, logger });
 
   await runService({
     name: 'config broker',

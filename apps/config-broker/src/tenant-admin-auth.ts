@@ -20,9 +20,13 @@ const SESSION_RE = /^tsps1\.(vendor-admin|ta_[0-9a-f]{8,64})\.(\d{1,12})\.([0-9a
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32, maxmem: 64 * 1024 * 1024 } as const;
 export const MIN_PASSWORD_LENGTH = 12;
 
-/** The key sessions and CSRF tokens are signed with, derived from the master key (never the key itself). */
-export function sessionKeyFrom(masterKey: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'tsp-broker admin sessions v1', 32));
+/**
+ * The key sessions and CSRF tokens are signed with, derived from the master key and the admin
+ * token (never either itself): changing TSP_BROKER_ADMIN_TOKEN ends every session.
+ */
+export function sessionKeyFrom(masterKey: Buffer, adminToken: string): Buffer {
+  const salt = createHash('sha256').update(adminToken, 'utf8').digest();
+  return Buffer.from(hkdfSync('sha256', masterKey, salt, 'tsp-broker admin sessions v1', 32));
 }
 
 export interface Session {
@@ -74,10 +78,26 @@ function equalStrings(a: string, b: string): boolean {
   return timingSafeEqual(da, db) && a.length === b.length;
 }
 
-function scryptAsync(password: string, salt: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scrypt(password.normalize('NFC'), salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p, maxmem: SCRYPT.maxmem }, (err, key) => (err ? reject(err) : resolve(key))),
-  );
+/** scrypt runs in libuv's small thread pool: at most this many at once, this many waiting; beyond, 503. */
+const SCRYPT_PARALLEL = 2;
+const SCRYPT_QUEUE = 64;
+let scryptRunning = 0;
+const scryptWaiting: (() => void)[] = [];
+
+async function scryptAsync(password: string, salt: Buffer): Promise<Buffer> {
+  if (scryptRunning >= SCRYPT_PARALLEL) {
+    if (scryptWaiting.length >= SCRYPT_QUEUE) throw new BrokerError('unavailable', 'too many logins at once; retry in a moment');
+    await new Promise<void>((resolve) => scryptWaiting.push(resolve));
+  }
+  scryptRunning++;
+  try {
+    return await new Promise<Buffer>((resolve, reject) =>
+      scrypt(password.normalize('NFC'), salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p, maxmem: SCRYPT.maxmem }, (err, key) => (err ? reject(err) : resolve(key))),
+    );
+  } finally {
+    scryptRunning--;
+    scryptWaiting.shift()?.();
+  }
 }
 
 /** `scrypt$N$r$p$<salt b64>$<hash b64>` */
@@ -112,34 +132,50 @@ export function checkPassword(password: string): void {
 }
 
 /**
- * Failed logins per email: after `max` failures within `windowMs` the email is refused (429)
- * until the window passes, whatever the password. Bounded memory (oldest entries dropped).
+ * Login attempts, counted BEFORE the password is checked (so parallel guesses count too) and
+ * forgotten on success: at most `perAccount` attempts per account and client address within
+ * `windowMs`, and `perAddress` per client address over all accounts; beyond either, 429 until the
+ * window passes. Keyed by account AND address, so nobody can lock a real admin out from elsewhere.
+ * Bounded memory: expired entries are swept first, then the oldest go. Per broker process.
  */
 export class LoginThrottle {
-  private readonly failures = new Map<string, { count: number; since: number }>();
+  private readonly attempts = new Map<string, { count: number; since: number }>();
 
   constructor(
-    private readonly max = 5,
+    private readonly perAccount = 5,
+    private readonly perAddress = 50,
     private readonly windowMs = 15 * 60_000,
-    private readonly maxEntries = 10_000,
+    private readonly maxEntries = 100_000,
   ) {}
 
-  check(email: string, nowMs: number): void {
-    const f = this.failures.get(email);
-    if (f !== undefined && nowMs - f.since > this.windowMs) this.failures.delete(email);
-    else if (f !== undefined && f.count >= this.max) throw new BrokerError('too-many-requests', 'too many failed logins for this account; try again later');
+  /** Counts one attempt of `account` from `address`; throws 429 when over a limit. */
+  attempt(account: string, address: string, nowMs: number): void {
+    const keys: [string, number][] = [[`a\n${account}\n${address}`, this.perAccount], [`i\n${address}`, this.perAddress]];
+    for (const [key, max] of keys) {
+      const e = this.attempts.get(key);
+      if (e !== undefined && nowMs - e.since <= this.windowMs && e.count >= max) {
+        throw new BrokerError('too-many-requests', 'too many login attempts; try again later');
+      }
+    }
+    for (const [key] of keys) this.count(key, nowMs);
   }
 
-  fail(email: string, nowMs: number): void {
-    const f = this.failures.get(email);
-    if (f === undefined || nowMs - f.since > this.windowMs) {
-      if (this.failures.size >= this.maxEntries) this.failures.delete(this.failures.keys().next().value as string);
-      this.failures.set(email, { count: 1, since: nowMs });
-    } else f.count++;
+  succeeded(account: string, address: string): void {
+    this.attempts.delete(`a\n${account}\n${address}`);
   }
 
-  succeed(email: string): void {
-    this.failures.delete(email);
+  private count(key: string, nowMs: number): void {
+    const e = this.attempts.get(key);
+    if (e !== undefined && nowMs - e.since <= this.windowMs) {
+      e.count++;
+      return;
+    }
+    this.attempts.delete(key);
+    if (this.attempts.size >= this.maxEntries) {
+      for (const [k, v] of this.attempts) if (nowMs - v.since > this.windowMs) this.attempts.delete(k);
+      if (this.attempts.size >= this.maxEntries) this.attempts.delete(this.attempts.keys().next().value as string);
+    }
+    this.attempts.set(key, { count: 1, since: nowMs });
   }
 }
 
@@ -158,7 +194,7 @@ export function adminPrincipalResolver(opts: { adminToken: string; sessions: Ses
         const admin = await opts.repo.getTenantAdmin(subject);
         if (admin !== undefined && admin.status === 'active') return { kind: 'tenant-admin', id: admin.id, tenantId: admin.tenantId, email: admin.email };
       }
-      throw new BrokerError('unauthorized', 'the session is not valid (expired, logged out or the admin was removed): log in again');
+      throw new BrokerError('unauthorized', 'the session is not valid (expired, the admin was removed or the admin token changed): log in again');
     }
     checkAdminToken(authorization);
     return VENDOR_ADMIN;

@@ -55,6 +55,11 @@ describe('tenant admins: invitations, logins, sessions', () => {
     expect((await b.admin('POST', '/api/v1/tenants', { id: 'x', name: 'X' }, auth)).status).toBe(403);
     expect((await b.admin('PATCH', '/api/v1/tenants/tenant-a', { leasingRequired: true }, auth)).status).toBe(403);
     expect((await b.admin('POST', '/api/v1/tenants/tenant-a/kms-configs', { ...aws, id: 4242 }, auth)).status).toBe(403);
+    // Endpoints are the vendor's (proxies call them from inside the vendor's network); so is inviting.
+    const ssrf = await b.admin('POST', '/api/v1/tenants/tenant-a/kms-configs', { ...aws, endpoint: 'http://169.254.169.254/latest' }, auth);
+    expect([ssrf.status, (ssrf.body as { message: string }).message]).toEqual([403, 'endpoint: only the vendor admin may set it']);
+    expect((await b.admin('PATCH', `/api/v1/kms-configs/${(created.body as { id: number }).id}`, { endpoint: 'http://10.0.0.1' }, auth)).status).toBe(403);
+    expect((await b.admin('POST', '/api/v1/tenants/tenant-a/admins', { email: 'mallory@example.com' }, auth)).status).toBe(403);
 
     // Every change is an ADMIN_* event naming the tenant admin as the actor, without secrets.
     const events = await b.repo.pendingAdminEvents(100);
@@ -67,6 +72,16 @@ describe('tenant admins: invitations, logins, sessions', () => {
     await b.admin('DELETE', `/api/v1/tenant-admins/${body.admin.id}`);
     expect((await b.admin('GET', '/api/v1/tenants/tenant-a', undefined, auth)).status).toBe(401);
     expect(b.transcript()).not.toContain(PASSWORD);
+  });
+
+  it('counts parallel guesses before checking them: 20 at once get at most 5 answers other than 429', async () => {
+    await tenantAdminSession(b, 'tenant-a', 'carol@example.com');
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_x, i) => b.admin('POST', '/api/v1/login', { email: 'carol@example.com', password: `guess number ${i}` }, { authorization: '' })),
+    );
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((st) => st === 401).length).toBeLessThanOrEqual(5);
+    expect(statuses.filter((st) => st === 429).length).toBeGreaterThanOrEqual(15);
   });
 
   it('refuses wrong passwords alike for unknown emails, and locks an email after 5 failures', async () => {

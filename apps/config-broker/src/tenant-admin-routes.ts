@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { BrokerRepository } from '@tsp/broker-store';
 import { acceptInviteBody, inviteBody, loginBody, tenantAdminIdParams, tenantIdParams } from './api-schemas';
 import { BrokerError } from './broker-error';
-import { changeContext, ownResourceOnly, ownTenantOnly, Principal, VENDOR_ADMIN } from './principal';
+import { changeContext, ownResourceOnly, ownTenantOnly, Principal, VENDOR_ADMIN, vendorOnly } from './principal';
 import { checkPassword, hashPassword, inviteTokenHash, LoginThrottle, newInviteToken, SessionTokens, verifyPassword } from './tenant-admin-auth';
 import { adminAuthenticator } from './admin-auth';
 import { tenantNotFound } from './tenant-routes';
@@ -36,25 +36,17 @@ export function registerLoginRoutes(app: FastifyInstance, deps: TenantAdminRoute
     const now = deps.now();
     let principal: Principal;
     if ('adminToken' in req.body) {
-      throttle.check('vendor-admin', now);
-      try {
-        checkAdminToken(`Bearer ${req.body.adminToken}`);
-      } catch (e) {
-        throttle.fail('vendor-admin', now);
-        throw e;
-      }
-      throttle.succeed('vendor-admin');
+      throttle.attempt(VENDOR_ADMIN.id, req.ip, now);
+      checkAdminToken(`Bearer ${req.body.adminToken}`);
+      throttle.succeeded(VENDOR_ADMIN.id, req.ip);
       principal = VENDOR_ADMIN;
     } else {
       const email = req.body.email.toLowerCase();
-      throttle.check(email, now);
+      throttle.attempt(email, req.ip, now);
       const admin = await deps.repo.tenantAdminByEmail(email);
       const ok = await verifyPassword(req.body.password, admin?.passwordHash);
-      if (!ok || admin === undefined || admin.status !== 'active') {
-        throttle.fail(email, now);
-        throw new BrokerError('unauthorized', 'email or password is wrong');
-      }
-      throttle.succeed(email);
+      if (!ok || admin === undefined || admin.status !== 'active') throw new BrokerError('unauthorized', 'email or password is wrong');
+      throttle.succeeded(email, req.ip);
       await deps.repo.recordTenantAdminLogin(admin.id, new Date(now).toISOString());
       principal = { kind: 'tenant-admin', id: admin.id, tenantId: admin.tenantId, email: admin.email };
     }
@@ -70,14 +62,16 @@ export function registerLoginRoutes(app: FastifyInstance, deps: TenantAdminRoute
 }
 
 /**
- * Tenant admins of a tenant (the vendor admin, or an admin of that tenant): POST/GET
- * /tenants/{id}/admins (invite: answers the one-time invitation token and link), DELETE
- * /tenant-admins/{id}.
+ * Tenant admins of a tenant: POST /tenants/{id}/admins (the vendor admin invites: answers the
+ * one-time invitation token and link); GET /tenants/{id}/admins and DELETE /tenant-admins/{id}
+ * (the vendor admin, or an admin of that tenant).
  */
 export function registerTenantAdminRoutes(app: FastifyInstance, deps: TenantAdminRouteDeps): void {
+  // Inviting is the vendor's: emails are unique broker-wide, so a tenant admin could otherwise
+  // learn of, or squat, another tenant's admin addresses.
   app.post<{ Params: { id: string }; Body: { email: string } }>(
     '/tenants/:id/admins',
-    { onRequest: ownTenantOnly, schema: { params: tenantIdParams, body: inviteBody } },
+    { onRequest: vendorOnly, schema: { params: tenantIdParams, body: inviteBody } },
     async (req, reply) => {
       if ((await deps.repo.getTenant(req.params.id)) === undefined) throw tenantNotFound(req.params.id);
       const { token, hash } = newInviteToken();

@@ -79,12 +79,13 @@ export class DeriveService {
       throw new TspError(ErrorCode.InvalidRequestBody, "derivationType 'argon2' is not supported by this proxy; use 'sha512' or 'sha256'");
     }
     const t = this.keys.tenant(tenantId);
-    const derivedKeys: DeriveResponse['derivedKeys'] = {};
+    // Null-prototype maps: a path named __proto__ is a key like any other.
+    const derivedKeys: DeriveResponse['derivedKeys'] = Object.create(null) as DeriveResponse['derivedKeys'];
     for (const [secretPath, derivationPaths] of Object.entries(paths)) {
       const existing = usableSecrets(t.secrets, secretPath, secretType);
       const usable = existing[0]?.status === 'current' ? existing : await this.withNewCurrent(t, secretPath, secretType, existing);
       const unwrapped = await Promise.all(usable.map((s) => this.secret(t, s)));
-      const byDerivation: Record<string, DerivedKey[]> = {};
+      const byDerivation: Record<string, DerivedKey[]> = Object.create(null) as Record<string, DerivedKey[]>;
       for (const dp of derivationPaths) {
         const message = `${tenantId}-${dp}`;
         byDerivation[dp] = usable.map((s, i) => ({
