@@ -64,7 +64,9 @@ function groupBy<R extends { tenant_id: string }>(rows: R[]): Map<string, R[]> {
  * transaction, so the four reads see one state. Four queries, whatever the number of tenants.
  */
 export async function readDocuments(q: PoolClient, box: SecretBox, serviceAccountId: string): Promise<TenantForDocument[]> {
-  const sa = (await q.query<PgServiceAccountRow>('SELECT * FROM service_accounts WHERE id = $1', [serviceAccountId])).rows[0];
+  // (PostgreSQL text cannot hold NUL: no account has such an id.)
+  const known = typeof serviceAccountId === 'string' && !serviceAccountId.includes('\u0000');
+  const sa = known ? (await q.query<PgServiceAccountRow>('SELECT * FROM service_accounts WHERE id = $1', [serviceAccountId])).rows[0] : undefined;
   if (sa === undefined) throw new RepositoryError('not-found', 'no such service account', 'serviceAccountId');
   if (sa.revoked_at !== null) return [];
   const tenants = (

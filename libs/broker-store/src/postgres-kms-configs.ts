@@ -85,7 +85,7 @@ export class PgKmsConfigs {
   }
 
   async list(tenantId: string): Promise<KmsConfigView[]> {
-    return (await this.store.pool.query<PgKmsConfigRow>('SELECT * FROM kms_configs WHERE tenant_id = $1 ORDER BY id', [tenantId])).rows.map(pgToKmsConfigView);
+    return (await this.store.many<PgKmsConfigRow>('SELECT * FROM kms_configs WHERE tenant_id = $1 ORDER BY id', [tenantId])).map(pgToKmsConfigView);
   }
 
   async update(id: number, patch: KmsConfigPatch, ctx: ChangeContext): Promise<KmsConfigView> {

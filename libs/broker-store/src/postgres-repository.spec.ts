@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { startPostgres, PostgresServer } from '@tsp/test-support';
+import { freePort, startPostgres, PostgresServer } from '@tsp/test-support';
 import { BrokerRepository, ChangeContext } from './repository';
 import { repositoryConformance } from './repository-conformance';
-import { loggingConfig, newKmsConfig, newServiceAccount, SecretMaker } from './repository-conformance-fixtures';
+import { loggingConfig, newKmsConfig, newServiceAccount, newTenantSecret, SecretMaker, V } from './repository-conformance-fixtures';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations';
 import { PostgresBrokerRepository, PostgresBrokerRepositoryOptions } from './postgres-repository';
 import { SecretBoxError } from './secret-box';
@@ -18,7 +18,6 @@ let server: PostgresServer;
 let db: string;
 let schemas = 0;
 const newSchema = (): string => `s${++schemas}_${randomBytes(3).toString('hex')}`;
-const CTX: ChangeContext = { actor: { kind: 'vendor-admin', id: 'vendor-admin' } };
 const PROXY: ChangeContext = { actor: { kind: 'service-account', id: 'sa-proxies' } };
 
 beforeAll(async () => {
@@ -68,10 +67,10 @@ describe('PostgresBrokerRepository on a real server', () => {
   /** Two tenants, each with a primary KMS config, a logging config and a tenant secret; one service account. */
   async function populate(): Promise<void> {
     for (const t of ['t1', 't2']) {
-      await repo.createTenant({ id: t, name: t }, CTX);
-      await repo.createKmsConfig(newKmsConfig(t, secrets, { primary: true }), CTX);
-      await repo.putLoggingConfig(t, loggingConfig(secrets), CTX);
-      await repo.createTenantSecret({ tenantId: t, secretPath: 'path', secretType: 'deterministic', encryptedSecret: Buffer.from(secrets.make(`wrapped-${t}`)).toString('base64') }, PROXY);
+      await repo.createTenant({ id: t, name: t }, V);
+      await repo.createKmsConfig(newKmsConfig(t, secrets, { primary: true }), V);
+      await repo.putLoggingConfig(t, loggingConfig(secrets), V);
+      await repo.createTenantSecret(newTenantSecret(t, 'path', 'deterministic', Buffer.from(secrets.make(`wrapped-${t}`)).toString('base64')), PROXY);
     }
     await repo.createServiceAccount(newServiceAccount('sa', []));
   }
@@ -88,14 +87,14 @@ describe('PostgresBrokerRepository on a real server', () => {
 
   it('creates exactly one Current tenant secret when two brokers race 20 first requests', async () => {
     const second = await open();
-    await repo.createTenant({ id: 't1', name: 'One' }, CTX);
-    await repo.createKmsConfig(newKmsConfig('t1', secrets, { primary: true }), CTX);
+    await repo.createTenant({ id: 't1', name: 'One' }, V);
+    await repo.createKmsConfig(newKmsConfig('t1', secrets, { primary: true }), V);
     const seq = await repo.sequence();
     const events = (await repo.pendingAdminEvents(100)).length;
     const material = Array.from({ length: 20 }, (_, i) => Buffer.from(`${secrets.make(`race-${i}`)}`).toString('base64'));
     const results = await Promise.all(
       material.map((encryptedSecret, i) =>
-        (i % 2 === 0 ? repo : second).createTenantSecret({ tenantId: 't1', secretPath: 'search/a', secretType: 'search', encryptedSecret }, PROXY),
+        (i % 2 === 0 ? repo : second).createTenantSecret(newTenantSecret('t1', 'search/a', 'search', encryptedSecret), PROXY),
       ),
     );
     const created = results.filter((r) => r.created);
@@ -116,10 +115,10 @@ describe('PostgresBrokerRepository on a real server', () => {
 
   it('serialises writers of two brokers: unique ids, one primary, one sequence step per write', async () => {
     const second = await open();
-    await repo.createTenant({ id: 't1', name: 'One' }, CTX);
+    await repo.createTenant({ id: 't1', name: 'One' }, V);
     const seq = await repo.sequence();
     const configs = await Promise.all(
-      Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? repo : second).createKmsConfig(newKmsConfig('t1', secrets, { primary: true }), CTX)),
+      Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? repo : second).createKmsConfig(newKmsConfig('t1', secrets, { primary: true }), V)),
     );
     expect(new Set(configs.map((c) => c.id)).size).toBe(16);
     expect((await repo.listKmsConfigs('t1')).filter((c) => c.primary)).toHaveLength(1);
@@ -139,14 +138,14 @@ describe('PostgresBrokerRepository on a real server', () => {
     expect(await b.tenantsForDocument('sa')).toEqual(before);
     const versions = await raw(schema, async (c) => (await c.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).rows.map((r) => r.version));
     expect(versions).toEqual(POSTGRES_MIGRATIONS.map((_, i) => i + 1));
-    const c = await b.createKmsConfig(newKmsConfig('t1', secrets), CTX);
+    const c = await b.createKmsConfig(newKmsConfig('t1', secrets), V);
     expect(c.id).toBeGreaterThan(Math.max(...before.flatMap((d) => d.kmsConfigs.map((k) => k.id))));
     expect(await a.sequence()).toBe(seq + 1);
 
     // Two brokers opening a NEW schema at the same moment: one migrates, the other waits for it.
     schema = newSchema();
     const [x, y] = await Promise.all([open(), open()]);
-    await x.createTenant({ id: 't1', name: 'One' }, CTX);
+    await x.createTenant({ id: 't1', name: 'One' }, V);
     expect(await y.getTenant('t1')).toBeDefined();
   });
 
@@ -171,6 +170,42 @@ describe('PostgresBrokerRepository on a real server', () => {
     }
     await expect(open(randomBytes(16))).rejects.toThrow('the broker master key must be 32 bytes');
     expect(await (await open()).tenantsForDocument('sa')).toHaveLength(2);
+  });
+
+  it('fails to open clearly, without the password, when the server refuses the login or is not there', async () => {
+    const wrongPassword = new URL(db);
+    wrongPassword.password = 'not-the-password-42';
+    const gone = `postgres://tsp:not-the-password-42@127.0.0.1:${await freePort()}/broker_store`;
+    for (const connectionString of [wrongPassword.href, gone]) {
+      const started = Date.now();
+      const err = await PostgresBrokerRepository.open({ connectionString, masterKey, schema, connectTimeoutMs: 5000 }).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      // (pg's errors come from another realm than jest's Error: no toBeInstanceOf.)
+      expect(typeof err?.message).toBe('string');
+      expect(err!.message).toMatch(/password authentication failed|ECONNREFUSED/);
+      expect(err!.message).not.toContain('not-the-password-42');
+      expect(Date.now() - started).toBeLessThan(5000);
+    }
+  });
+
+  it('answers lookups by an id holding NUL (which PostgreSQL text cannot store) as absent, not with an error', async () => {
+    await populate();
+    const nul = 't1\u0000x';
+    expect(await repo.getTenant(nul)).toBeUndefined();
+    expect(await repo.listKmsConfigs(nul)).toEqual([]);
+    expect(await repo.getLoggingConfig(nul)).toBeUndefined();
+    expect(await repo.listTenantSecrets(nul)).toEqual([]);
+    expect(await repo.listTenantAdmins(nul)).toEqual([]);
+    expect(await repo.getServiceAccount(nul)).toBeUndefined();
+    expect(await repo.getTenantAdmin(nul)).toBeUndefined();
+    expect(await repo.tenantAdminByEmail('a\u0000@example.com')).toBeUndefined();
+    expect(await repo.listTenants({ tag: nul })).toEqual([]);
+    await expect(repo.updateTenant(nul, { name: 'x' }, V)).rejects.toMatchObject({ kind: 'not-found', field: 'id' });
+    await expect(repo.deleteTenantAdmin(nul, V)).rejects.toMatchObject({ kind: 'not-found', field: 'id' });
+    await expect(repo.recordTenantAdminLogin(nul, new Date().toISOString())).rejects.toMatchObject({ kind: 'not-found', field: 'id' });
+    await expect(repo.tenantsForDocument(nul)).rejects.toMatchObject({ kind: 'not-found', field: 'serviceAccountId' });
   });
 
   it('never stores a secret in plaintext: no row of any table holds one', async () => {
@@ -220,12 +255,12 @@ describe('PostgresBrokerRepository on a real server', () => {
   });
 
   it('a failed write leaves nothing behind (one transaction with the sequence and the id counter)', async () => {
-    await repo.createTenant({ id: 't1', name: 'One' }, CTX);
+    await repo.createTenant({ id: 't1', name: 'One' }, V);
     const seq = await repo.sequence();
     const events = (await repo.pendingAdminEvents(100)).length;
     const circular: Record<string, unknown> = { accessKeyId: 'x' };
     circular['self'] = circular;
-    await expect(repo.createKmsConfig({ ...newKmsConfig('t1', secrets), credentials: circular }, CTX)).rejects.toThrow(/circular/i);
+    await expect(repo.createKmsConfig({ ...newKmsConfig('t1', secrets), credentials: circular }, V)).rejects.toThrow(/circular/i);
     expect(await repo.sequence()).toBe(seq);
     expect(await repo.pendingAdminEvents(100)).toHaveLength(events);
     await raw(schema, async (c) => {
@@ -233,17 +268,17 @@ describe('PostgresBrokerRepository on a real server', () => {
       expect((await c.query('SELECT count(*)::int AS n FROM kms_configs')).rows[0].n).toBe(0);
       expect((await c.query('SELECT count(*)::int AS n FROM kms_config_ids')).rows[0].n).toBe(0);
     });
-    expect((await repo.createKmsConfig(newKmsConfig('t1', secrets), CTX)).id).toBe(1);
+    expect((await repo.createKmsConfig(newKmsConfig('t1', secrets), V)).id).toBe(1);
   });
 
   it('keeps explicit KMS config ids: never handed out twice, skipped by the assignment', async () => {
-    await repo.createTenant({ id: 't1', name: 'One' }, CTX);
-    const explicit = await repo.createKmsConfig(newKmsConfig('t1', secrets, { id: 2 }), CTX);
+    await repo.createTenant({ id: 't1', name: 'One' }, V);
+    const explicit = await repo.createKmsConfig(newKmsConfig('t1', secrets, { id: 2 }), V);
     expect(explicit.id).toBe(2);
-    const assigned = [await repo.createKmsConfig(newKmsConfig('t1', secrets), CTX), await repo.createKmsConfig(newKmsConfig('t1', secrets), CTX)];
+    const assigned = [await repo.createKmsConfig(newKmsConfig('t1', secrets), V), await repo.createKmsConfig(newKmsConfig('t1', secrets), V)];
     expect(assigned.map((c) => c.id)).toEqual([1, 3]);
-    await repo.deleteKmsConfig(2, CTX);
-    await expect(repo.createKmsConfig(newKmsConfig('t1', secrets, { id: 2 }), CTX)).rejects.toMatchObject({ kind: 'conflict', field: 'id' });
-    expect((await repo.createKmsConfig(newKmsConfig('t1', secrets), CTX)).id).toBe(4);
+    await repo.deleteKmsConfig(2, V);
+    await expect(repo.createKmsConfig(newKmsConfig('t1', secrets, { id: 2 }), V)).rejects.toMatchObject({ kind: 'conflict', field: 'id' });
+    expect((await repo.createKmsConfig(newKmsConfig('t1', secrets), V)).id).toBe(4);
   });
 });

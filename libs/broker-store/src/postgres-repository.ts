@@ -61,6 +61,8 @@ export interface PostgresBrokerRepositoryOptions {
   schema?: string;
   /** Most connections the pool opens (default 10). */
   maxConnections?: number;
+  /** How long opening a connection may take before it fails, ms (default 10000; never unbounded). */
+  connectTimeoutMs?: number;
 }
 
 const KEY_CHECK = 'tsp-broker-master-key-check';
@@ -70,7 +72,7 @@ const KEY_CHECK_AT = { table: 'meta', rowId: 'key_check', field: 'value' } as co
  * The BrokerRepository on PostgreSQL (npm pg, one Pool), for brokers that share one database.
  *
  * Every write runs in ONE transaction whose first statement bumps the document sequence
- * (`UPDATE counters ... RETURNING`): that row lock serialises the writers of every broker on
+ * (`UPDATE counters SET value = value + 1`): that row lock serialises the writers of every broker on
  * the database until commit, which keeps "at most one primary", id assignment and the admin
  * event outbox order consistent, and lets each write check its preconditions with plain reads.
  * A write that fails or changes nothing rolls back, the sequence bump with it. Secret fields
@@ -95,7 +97,12 @@ export class PostgresBrokerRepository implements BrokerRepository {
   static async open(opts: PostgresBrokerRepositoryOptions): Promise<PostgresBrokerRepository> {
     const box = new SecretBox(opts.masterKey);
     const schema = checkSchemaName(opts.schema ?? 'public');
-    const pool = new Pool({ connectionString: opts.connectionString, options: `-c search_path="${schema}"`, max: opts.maxConnections ?? 10 });
+    const pool = new Pool({
+      connectionString: opts.connectionString,
+      options: `-c search_path="${schema}"`,
+      max: opts.maxConnections ?? 10,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 10000,
+    });
     // An idle connection that breaks (server restart) is dropped by the pool; the next query
     // reports the problem to its caller. Without a listener the error would end the process.
     pool.on('error', () => undefined);
@@ -138,7 +145,7 @@ export class PostgresBrokerRepository implements BrokerRepository {
   }
 
   async listTenants(filter: { tag?: string; includeArchived?: boolean } = {}): Promise<Tenant[]> {
-    const { rows } = await this.store.pool.query<PgTenantRow>(
+    const rows = await this.store.many<PgTenantRow>(
       'SELECT * FROM tenants WHERE ($1 OR NOT archived) AND ($2::text IS NULL OR tags ? $2) ORDER BY id COLLATE "C"',
       [filter.includeArchived === true, filter.tag ?? null],
     );
@@ -248,7 +255,7 @@ export class PostgresBrokerRepository implements BrokerRepository {
   }
 
   async listServiceAccounts(): Promise<ServiceAccount[]> {
-    return (await this.store.pool.query<PgServiceAccountRow>('SELECT * FROM service_accounts ORDER BY id COLLATE "C"')).rows.map(pgToServiceAccount);
+    return (await this.store.many<PgServiceAccountRow>('SELECT * FROM service_accounts ORDER BY id COLLATE "C"')).map(pgToServiceAccount);
   }
 
   /** Revoking an already revoked account changes nothing (its first revokedAt stays; no sequence bump). */

@@ -78,9 +78,20 @@ export class PgStore {
     }
   }
 
-  /** The first row of a query, or undefined. */
+  /**
+   * The rows of a query. PostgreSQL text cannot hold NUL, so no stored value equals a string
+   * parameter with one: such a query matches nothing and is not sent (PostgreSQL would fail it
+   * with an encoding error, a 500 instead of a not-found). Precondition: values written are
+   * validated (no control characters), so this only ever short-cuts a lookup.
+   */
+  async many<R extends object>(sql: string, params: unknown[] = [], q: Queryable = this.pool): Promise<R[]> {
+    if (params.some((p) => typeof p === 'string' && p.includes('\u0000'))) return [];
+    return (await q.query<R>(sql, params)).rows;
+  }
+
+  /** The first row of a query (see `many`), or undefined. */
   async one<R extends object>(sql: string, params: unknown[] = [], q: Queryable = this.pool): Promise<R | undefined> {
-    return (await q.query<R>(sql, params)).rows[0];
+    return (await this.many<R>(sql, params, q))[0];
   }
 
   async sequence(): Promise<number> {

@@ -68,15 +68,15 @@ export class PgTenantAdmins {
   }
 
   async list(tenantId: string): Promise<TenantAdmin[]> {
-    const { rows } = await this.store.pool.query<PgTenantAdminRow>('SELECT * FROM tenant_admins WHERE tenant_id = $1 ORDER BY created_at, id COLLATE "C"', [tenantId]);
+    const rows = await this.store.many<PgTenantAdminRow>('SELECT * FROM tenant_admins WHERE tenant_id = $1 ORDER BY created_at, id COLLATE "C"', [tenantId]);
     return rows.map(pgToTenantAdmin);
   }
 
   /** A login is not a configuration change: no sequence bump, no admin event. */
   async recordLogin(id: string, at: string): Promise<void> {
     checkIsoTime(at, 'at');
-    const res = typeof id === 'string' ? await this.store.pool.query('UPDATE tenant_admins SET last_login_at = $1 WHERE id = $2', [at, id]) : undefined;
-    if (res === undefined || res.rowCount === 0) throw new RepositoryError('not-found', 'no such tenant admin', 'id');
+    const row = typeof id === 'string' ? await this.store.one('UPDATE tenant_admins SET last_login_at = $1 WHERE id = $2 RETURNING id', [at, id]) : undefined;
+    if (row === undefined) throw new RepositoryError('not-found', 'no such tenant admin', 'id');
   }
 
   async delete(id: string, ctx: ChangeContext): Promise<void> {

@@ -73,7 +73,7 @@ export class PgTenantSecrets {
   }
 
   async list(tenantId: string): Promise<TenantSecretView[]> {
-    return (await this.store.pool.query<PgTenantSecretRow>('SELECT * FROM tenant_secrets WHERE tenant_id = $1 ORDER BY id', [tenantId])).rows.map(pgToTenantSecretView);
+    return (await this.store.many<PgTenantSecretRow>('SELECT * FROM tenant_secrets WHERE tenant_id = $1 ORDER BY id', [tenantId])).map(pgToTenantSecretView);
   }
 
   async setStatus(id: number, status: SecretStatus, ctx: ChangeContext): Promise<TenantSecretView> {

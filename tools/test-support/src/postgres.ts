@@ -132,18 +132,26 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
   let killOnExit: (() => void) | undefined;
   const readLog = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
 
+  const signal = (p: number, sig: NodeJS.Signals): void => {
+    try {
+      process.kill(p, sig);
+    } catch {
+      // exited in the meantime
+    }
+  };
+
   const stop = async (): Promise<void> => {
     const p = pid ?? postmasterPid(dataDir);
     pid = undefined;
     if (killOnExit !== undefined) process.removeListener('exit', killOnExit);
     if (p !== undefined && alive(p)) {
-      process.kill(p, 'SIGINT');
+      signal(p, 'SIGINT');
       const gone = await waitUntil(() => !alive(p), 10000, 'postgres fast shutdown').then(
         () => true,
         () => false,
       );
       if (!gone && alive(p)) {
-        process.kill(p, 'SIGKILL');
+        signal(p, 'SIGKILL');
         await waitUntil(() => !alive(p), 5000, 'postgres to be killed').catch(() => undefined);
       }
     }
@@ -160,7 +168,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
     writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
     if (owner !== undefined) chownTree(dir, owner);
     const [initCmd, initArgs] = asServerUser(path.join(bin, 'initdb'), [
-      '-D', dataDir, '-U', USER, `--pwfile=${pwFile}`, '--auth-host=scram-sha-256', '--auth-local=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync',
+      '-D', dataDir, '-U', USER, `--pwfile=${pwFile}`, '--auth-host=scram-sha-256', '--auth-local=trust', '-E', 'UTF8', '--no-locale', '--no-sync',
     ]);
     try {
       execFileSync(initCmd, initArgs, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60000 });
@@ -190,13 +198,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
     // A test process that ends without stop() must not leave the server behind (immediate shutdown).
     killOnExit = (): void => {
       const p = postmasterPid(dataDir);
-      if (p !== undefined) {
-        try {
-          process.kill(p, 'SIGQUIT');
-        } catch {
-          // already gone
-        }
-      }
+      if (p !== undefined) signal(p, 'SIGQUIT');
     };
     process.once('exit', killOnExit);
 
