@@ -107,6 +107,33 @@ describe('http source', () => {
     expect(server.requests.at(-1)?.headers['if-none-match']).toBe('"1"');
   });
 
+  test('the startup load retries a fetch that ran out of time (a broker still building a large document), but not other failures', async () => {
+    // A stand-in that answers its first request after 2.5 s (beyond the 2 s deadline), the next at once.
+    let n = 0;
+    const slow = createServer((_req, res) => {
+      n++;
+      const body = JSON.stringify(doc(7, [tenant('big')]));
+      setTimeout(() => res.writeHead(200, { etag: '"7"', 'content-type': 'application/json' }).end(body), n === 1 ? 2500 : 0).unref();
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/v1/config-document`;
+    try {
+      const applied: LoadedConfig[] = [];
+      await loader(slowUrl, applied, []).loadInitial();
+      expect(n).toBe(2);
+      expect(applied[0]?.tenants.map((t) => t.tenantId)).toEqual(['big']);
+    } finally {
+      slow.closeAllConnections();
+      await new Promise((r) => slow.close(r));
+    }
+    // A broken document is not retried: the startup fails on the first answer.
+    server.status = 500;
+    const before = server.requests.length;
+    await expect(loader(url, [], []).loadInitial()).rejects.toThrow(/500/);
+    expect(server.requests.length - before).toBe(1);
+    server.status = 200;
+  }, 15_000);
+
   test('every request is signed by the service account over method, path and time', async () => {
     const source = createConfigSource(url, SA_ID, saSigning.privateKey, 'x');
     expect(source).toBeInstanceOf(HttpConfigSource);

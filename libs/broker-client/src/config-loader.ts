@@ -59,15 +59,30 @@ export class ConfigLoader {
     consecutiveFailures: 0,
   };
 
+  /** Whether the last failed fetch ran out of time (loadInitial retries those). */
+  private lastFetchTimedOut = false;
+
   constructor(private readonly opts: ConfigLoaderOptions) {}
 
   status(): Readonly<ConfigStatus> {
     return { ...this.state };
   }
 
-  /** Startup load: throws with a clear message when the document cannot be had or trusted. */
+  /**
+   * Startup load: throws with a clear message when the document cannot be had or trusted. A fetch
+   * that ran out of time is tried twice more: a broker building a very large document for the
+   * first time (about 20 s for 100,000 tenants) keeps building it and serves the retry from its
+   * cache.
+   */
   async loadInitial(): Promise<void> {
-    await this.refreshOnce(true);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.refreshOnce(true);
+        return;
+      } catch (e) {
+        if (!this.lastFetchTimedOut || attempt >= INITIAL_ATTEMPTS) throw e;
+      }
+    }
   }
 
   /** Starts periodic refresh (and the long-poll loop, see longPollSeconds). */
@@ -119,8 +134,9 @@ export class ConfigLoader {
 
   private async refreshOnce(initial: boolean, waitSeconds?: number, cancel?: AbortSignal): Promise<void> {
     this.state.lastAttemptAt = Date.now();
+    const deadline = AbortSignal.timeout(this.opts.fetchTimeoutMs + (waitSeconds ?? 0) * 1000);
+    this.lastFetchTimedOut = false;
     try {
-      const deadline = AbortSignal.timeout(this.opts.fetchTimeoutMs + (waitSeconds ?? 0) * 1000);
       const signal = cancel === undefined ? deadline : AbortSignal.any([deadline, cancel]);
       const fetched = await this.opts.source.fetch(this.etag, signal, waitSeconds);
       if (!fetched.changed) {
@@ -141,6 +157,7 @@ export class ConfigLoader {
     } catch (e) {
       // A long-poll cancelled by stop() is not a failure of the source.
       if (cancel?.aborted === true) return;
+      this.lastFetchTimedOut = deadline.aborted;
       const message = describe(e, this.opts.source.description);
       this.state.lastError = message;
       this.state.consecutiveFailures++;
@@ -167,6 +184,9 @@ async function openInSlices(payload: DocumentPayload, key: KeyObject): Promise<O
   }
   return out;
 }
+
+/** Attempts of the startup load when fetches run out of time. */
+const INITIAL_ATTEMPTS = 3;
 
 function describe(e: unknown, source: string): string {
   const msg = e instanceof Error ? e.message : String(e);
