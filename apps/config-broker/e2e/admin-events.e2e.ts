@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { generateEncodedKeyPair } from '@tsp/config-crypto';
 import { tenantFileName } from '@tsp/sink-file';
-import { freePort, trackChild, TrackedChild, waitReady, waitUntil } from '@tsp/test-support';
+import { freePort, TrackedChild, waitUntil } from '@tsp/test-support';
 import { LogdriverProcess, readDelivered, startLogdriver } from '../../logdriver/e2e/logdriver-process';
+import { BrokerProcess, startBrokerProcess } from './broker-process';
 
 /**
  * Every admin change reaches the tenant's own logging: the built broker sends ADMIN_* events to
@@ -14,24 +13,16 @@ import { LogdriverProcess, readDelivered, startLogdriver } from '../../logdriver
  * broker. While the logdriver is down, changes wait in the broker's outbox and arrive after it
  * is back: none is lost, none carries a secret.
  */
-const BROKER_MAIN = path.join(__dirname, '..', '..', '..', 'dist', 'apps', 'config-broker', 'main.js');
-const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
 const KEK = randomBytes(32).toString('base64');
 
 let work: string;
+let b: BrokerProcess;
 let broker: TrackedChild;
-let brokerUrl: string;
 let ld: LogdriverProcess | undefined;
 let ldPort: number;
 
-async function admin(method: string, route: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${brokerUrl}/api/v1${route}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+function admin(method: string, route: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  return b.admin(method, route, body);
 }
 
 function delivered(tenantId: string): Record<string, unknown>[] {
@@ -52,24 +43,9 @@ async function startTheLogdriver(saFile: string): Promise<LogdriverProcess> {
 
 beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'tsp-admin-events-e2e-'));
-  const port = await freePort();
   ldPort = await freePort();
-  brokerUrl = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [BROKER_MAIN], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      TSP_BROKER_PORT: String(port),
-      TSP_BROKER_DB: path.join(work, 'broker.db'),
-      TSP_BROKER_MASTER_KEY: randomBytes(32).toString('base64'),
-      TSP_BROKER_SIGNING_KEY: generateEncodedKeyPair('ed25519').privateKey,
-      TSP_BROKER_ADMIN_TOKEN: ADMIN,
-      TSP_BROKER_PUBLIC_URL: brokerUrl,
-      TSP_BROKER_LOGDRIVER_URL: `http://127.0.0.1:${ldPort}`,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  broker = trackChild(child);
-  await waitReady(broker, `${brokerUrl}/live`, 'config broker');
+  b = await startBrokerProcess(work, { TSP_BROKER_LOGDRIVER_URL: `http://127.0.0.1:${ldPort}` });
+  broker = b.child;
 }, 60_000);
 
 afterAll(async () => {
@@ -111,6 +87,6 @@ test('admin changes arrive in the tenant’s own logging as ADMIN_* events, also
 
   const all = JSON.stringify(delivered('audited'));
   expect(all).not.toContain(KEK);
-  expect(all).not.toContain(ADMIN);
+  expect(all).not.toContain(b.adminToken);
   expect(broker.stderr()).not.toContain(KEK);
 }, 90_000);

@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { generateEncodedKeyPair, parseEnvFile } from '@tsp/config-crypto';
+import { parseEnvFile } from '@tsp/config-crypto';
 import { decodeEdekBase64 } from '@tsp/tsp-protocol';
-import { freePort, launchLoopbackChromium, LoopbackBrowser, ProxyProcess, startProxy, trackChild, TrackedChild, waitReady, waitUntil } from '@tsp/test-support';
+import { launchLoopbackChromium, LoopbackBrowser, ProxyProcess, startProxy, TrackedChild, waitUntil } from '@tsp/test-support';
+import { BrokerProcess, startBrokerProcess } from './broker-process';
 
 /**
  * The admin web page in a real headless Chromium (Debian `chromium`, driven by playwright-core),
@@ -14,27 +14,20 @@ import { freePort, launchLoopbackChromium, LoopbackBrowser, ProxyProcess, startP
  * proxy wraps the tenant's DEKs with that config (the EDEK names its id). The browser talks to
  * 127.0.0.1 only (every other request is aborted and recorded).
  */
-const BROKER_MAIN = path.join(__dirname, '..', '..', '..', 'dist', 'apps', 'config-broker', 'main.js');
-const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
 const TENANT = 'page-tenant';
 const EMAIL = 'kms-admin@example.com';
 const PASSWORD = `pw-${randomBytes(12).toString('hex')}`;
 
 let work: string;
+let b: BrokerProcess;
 let broker: TrackedChild;
 let brokerUrl: string;
 let proxy: ProxyProcess;
 let apiKey: string;
 let browser: LoopbackBrowser | undefined;
 
-async function admin(method: string, route: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${brokerUrl}/api/v1${route}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+function admin(method: string, route: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  return b.admin(method, route, body);
 }
 
 /** A wrap through the proxy's HTTP API: the kmsConfigId of the EDEK's first (primary) entry, or undefined when refused. */
@@ -51,22 +44,9 @@ async function wrapConfigId(): Promise<number | undefined> {
 
 beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'tsp-admin-page-e2e-'));
-  const port = await freePort();
-  brokerUrl = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [BROKER_MAIN], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      TSP_BROKER_PORT: String(port),
-      TSP_BROKER_DB: path.join(work, 'broker.db'),
-      TSP_BROKER_MASTER_KEY: randomBytes(32).toString('base64'),
-      TSP_BROKER_SIGNING_KEY: generateEncodedKeyPair('ed25519').privateKey,
-      TSP_BROKER_ADMIN_TOKEN: ADMIN,
-      TSP_BROKER_PUBLIC_URL: brokerUrl,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  broker = trackChild(child);
-  await waitReady(broker, `${brokerUrl}/live`, 'config broker');
+  b = await startBrokerProcess(work);
+  brokerUrl = b.url;
+  broker = b.child;
 
   const sa = await admin('POST', '/service-accounts', { id: 'sa-page', name: 'page e2e proxies', tenantTags: ['page'] });
   expect(sa.status).toBe(201);

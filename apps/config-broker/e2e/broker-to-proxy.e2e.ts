@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DocumentMetadata, TenantSecurityClient, TenantSecurityException } from '@ironcorelabs/tenant-security-nodejs';
-import { generateEncodedKeyPair } from '@tsp/config-crypto';
-import { freePort, ProxyProcess, startProxy, trackChild, TrackedChild, waitReady, waitUntil } from '@tsp/test-support';
+import { ProxyProcess, startProxy, TrackedChild, waitUntil } from '@tsp/test-support';
+import { BrokerProcess, startBrokerProcess } from './broker-process';
 
 /**
  * The broker as a vendor runs it, with the built proxy fetching its document over HTTP: a vendor
@@ -14,42 +13,20 @@ import { freePort, ProxyProcess, startProxy, trackChild, TrackedChild, waitReady
  * the long-poll; the periodic refresh is left at 600 s); re-enabling restores it; revoking the
  * service account stops the proxy's updates while it keeps its last good config.
  */
-const BROKER_MAIN = path.join(__dirname, '..', '..', '..', 'dist', 'apps', 'config-broker', 'main.js');
-const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
 
 let work: string;
+let b: BrokerProcess;
 let broker: TrackedChild;
-let brokerUrl: string;
 let proxy: ProxyProcess;
 
-async function admin(method: string, route: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${brokerUrl}/api/v1${route}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+function admin(method: string, route: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  return b.admin(method, route, body);
 }
 
 beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'tsp-broker-e2e-'));
-  const port = await freePort();
-  brokerUrl = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [BROKER_MAIN], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      TSP_BROKER_PORT: String(port),
-      TSP_BROKER_DB: path.join(work, 'broker.db'),
-      TSP_BROKER_MASTER_KEY: randomBytes(32).toString('base64'),
-      TSP_BROKER_SIGNING_KEY: generateEncodedKeyPair('ed25519').privateKey,
-      TSP_BROKER_ADMIN_TOKEN: ADMIN,
-      TSP_BROKER_PUBLIC_URL: brokerUrl,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  broker = trackChild(child);
-  await waitReady(broker, `${brokerUrl}/live`, 'config broker');
+  b = await startBrokerProcess(work);
+  broker = b.child;
 }, 60_000);
 
 afterAll(async () => {
@@ -104,6 +81,6 @@ test('a config made in the broker is served by the proxy; disabling it answers 2
   await new Promise((r) => setTimeout(r, 1500));
   const back = await client.decryptDocument(enc, meta);
   expect(back.plaintextDocument['f']?.toString()).toBe('from the broker');
-  expect(broker.stderr()).not.toContain(ADMIN);
+  expect(broker.stderr()).not.toContain(b.adminToken);
   expect(broker.stderr()).not.toContain(kek);
 }, 60_000);

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { generateEncodedKeyPair } from '@tsp/config-crypto';
-import { freePort, ProxyProcess, startProxy, trackChild, TrackedChild, waitReady, waitUntil } from '@tsp/test-support';
+import { ProxyProcess, startProxy, TrackedChild, waitUntil } from '@tsp/test-support';
+import { BrokerProcess, startBrokerProcess } from './broker-process';
 
 /**
  * Tenant secrets created on demand, as a vendor runs it: the BUILT broker and two BUILT proxies
@@ -14,8 +13,6 @@ import { freePort, ProxyProcess, startProxy, trackChild, TrackedChild, waitReady
  * (listed first) and the old one with current: false within 5 s (long-poll; the periodic
  * refresh stays at 600 s); archiving it drops it.
  */
-const BROKER_MAIN = path.join(__dirname, '..', '..', '..', 'dist', 'apps', 'config-broker', 'main.js');
-const ADMIN = `admin-${randomBytes(12).toString('hex')}`;
 const KEK = randomBytes(32).toString('base64');
 const TENANT = 'secret-tenant';
 const PATH = 'customer-ssn';
@@ -27,19 +24,13 @@ interface DerivedKey {
 }
 
 let work: string;
+let b: BrokerProcess;
 let broker: TrackedChild;
-let brokerUrl: string;
 const proxies: ProxyProcess[] = [];
 let apiKey: string;
 
-async function admin(method: string, route: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${brokerUrl}/api/v1${route}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+function admin(method: string, route: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  return b.admin(method, route, body);
 }
 
 /** One derive request to a proxy, as a TSC sends it; the keys of (PATH, 'dp') or the error body. */
@@ -62,22 +53,8 @@ async function brokerSecrets(): Promise<{ id: number; secretPath: string; status
 
 beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'tsp-secrets-e2e-'));
-  const port = await freePort();
-  brokerUrl = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [BROKER_MAIN], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      TSP_BROKER_PORT: String(port),
-      TSP_BROKER_DB: path.join(work, 'broker.db'),
-      TSP_BROKER_MASTER_KEY: randomBytes(32).toString('base64'),
-      TSP_BROKER_SIGNING_KEY: generateEncodedKeyPair('ed25519').privateKey,
-      TSP_BROKER_ADMIN_TOKEN: ADMIN,
-      TSP_BROKER_PUBLIC_URL: brokerUrl,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  broker = trackChild(child);
-  await waitReady(broker, `${brokerUrl}/live`, 'config broker');
+  b = await startBrokerProcess(work);
+  broker = b.child;
 
   const sa = await admin('POST', '/service-accounts', { id: 'sa-secrets', name: 'secret proxies', tenantTags: ['secrets'] });
   expect(sa.status).toBe(201);
@@ -153,7 +130,7 @@ test('20 concurrent first derives on two proxies create one secret; rotation ser
   ]);
 
   for (const text of [broker.stderr(), ...proxies.map((p) => p.stderr())]) {
-    expect(text).not.toContain(ADMIN);
+    expect(text).not.toContain(b.adminToken);
     expect(text).not.toContain(KEK);
     expect(text).not.toContain(apiKey);
   }
