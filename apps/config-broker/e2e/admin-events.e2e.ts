@@ -25,8 +25,18 @@ function admin(method: string, route: string, body?: unknown): Promise<{ status:
   return b.admin(method, route, body);
 }
 
+/**
+ * The tenant's delivered events, each once: delivery is at least once, so a logdriver killed with
+ * -9 may deliver again what it wrote just before (the same tspRayId).
+ */
 function delivered(tenantId: string): Record<string, unknown>[] {
-  return readDelivered(path.join(work, 'events')).byFile.get(tenantFileName(tenantId)) ?? [];
+  const seen = new Set<string>();
+  return (readDelivered(path.join(work, 'events')).byFile.get(tenantFileName(tenantId)) ?? []).filter((e) => {
+    const ray = String((e['iclFields'] as Record<string, unknown>)['tspRayId']);
+    if (seen.has(ray)) return false;
+    seen.add(ray);
+    return true;
+  });
 }
 const eventName = (e: Record<string, unknown>): string => String((e['iclFields'] as Record<string, unknown>)['event']);
 const action = (e: Record<string, unknown>): string => String((e['customFields'] as Record<string, unknown>)['action']);
