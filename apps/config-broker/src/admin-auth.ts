@@ -22,3 +22,8 @@ export function adminAuthenticator(token: string): (authorization: string | unde
 function digest(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
 }
+
+/** Constant-time equality of two secret strings of any lengths (both hashed first). */
+export function equalSecrets(a: string, b: string): boolean {
+  return timingSafeEqual(digest(a), digest(b));
+}

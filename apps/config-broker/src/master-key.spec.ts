@@ -5,7 +5,7 @@ import path from 'node:path';
 import { generateEncodedKeyPair } from '@tsp/config-crypto';
 import type { KmsProviderRegistry } from '@tsp/kms-core';
 import { FakeAwsKms, startFakeAwsKms } from '@tsp/fake-aws-kms';
-import { guardLoopback } from '@tsp/test-support';
+import { guardLoopback, rejectionMessage } from '@tsp/test-support';
 import { parseBrokerConfig } from './broker-config';
 import {
   loadBrokerKmsProviders,
@@ -43,15 +43,6 @@ function aws(over: { keyID?: string; secret?: string } = {}): MasterKeyKms {
 }
 
 const kmsSetting = (wrapped: Buffer, kms: MasterKeyKms): MasterKeySetting => ({ kind: 'kms', wrapped, kms: { config: kms } });
-
-async function failure(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected a failure');
-}
 
 beforeAll(async () => {
   providers = await loadBrokerKmsProviders(5_000);
@@ -169,7 +160,7 @@ describe('the local KMS', () => {
   it('refuses with a clear error when the KEK is not the one that wrapped the key (no secret in the message)', async () => {
     const wrapped = await wrapMasterKey(randomBytes(32), LOCAL, { providers });
     const otherKek = randomBytes(32).toString('base64');
-    const msg = await failure(resolveMasterKey(kmsSetting(wrapped, { ...LOCAL, credentials: { kek: otherKek } }), { providers }));
+    const msg = await rejectionMessage(resolveMasterKey(kmsSetting(wrapped, { ...LOCAL, credentials: { kek: otherKek } }), { providers }));
     expect(msg).toBe(
       'the broker master key could not be unwrapped (TSP_BROKER_MASTER_KEY_WRAPPED with the local KMS of TSP_BROKER_MASTER_KEY_KMS): ' +
         'local KMS unwrap failed: the key does not authenticate (wrong key, tenant or tampered data) (code 205)',
@@ -183,7 +174,7 @@ describe('the local KMS', () => {
     const provider = providers.create({ id: 1, type: 'local', active: true, primary: true, keyPath: {}, credentials: { kek: KEK } });
     try {
       const asTenant = Buffer.from(await provider.wrap(randomBytes(32), { tenantId: 'tsp-config-broker', kmsConfigId: 1, signal: AbortSignal.timeout(5000) }));
-      expect(await failure(resolveMasterKey(kmsSetting(asTenant, LOCAL), { providers }))).toContain('code 205');
+      expect(await rejectionMessage(resolveMasterKey(kmsSetting(asTenant, LOCAL), { providers }))).toContain('code 205');
       // ...and the broker's wrapped key does not open as that tenant config's EDEK.
       const brokers = await wrapMasterKey(randomBytes(32), LOCAL, { providers });
       await expect(provider.unwrap(brokers, { tenantId: 'tsp-config-broker', kmsConfigId: 1, signal: AbortSignal.timeout(5000) })).rejects.toMatchObject({ code: 205 });
@@ -194,16 +185,16 @@ describe('the local KMS', () => {
 
   it('names the variable for a provider-invalid config, an unreadable file and a file that is not JSON', async () => {
     const wrapped = randomBytes(60);
-    expect(await failure(resolveMasterKey(kmsSetting(wrapped, { ...LOCAL, credentials: { kek: 'c2hvcnQ=' } }), { providers }))).toBe(
+    expect(await rejectionMessage(resolveMasterKey(kmsSetting(wrapped, { ...LOCAL, credentials: { kek: 'c2hvcnQ=' } }), { providers }))).toBe(
       'Invalid configuration:\n  - TSP_BROKER_MASTER_KEY_KMS: credentials.kek must be base64 of 32 bytes',
     );
     const missing = path.join(work, 'absent.json');
-    expect(await failure(resolveMasterKey({ kind: 'kms', wrapped, kms: { file: missing } }, { providers }))).toBe(
+    expect(await rejectionMessage(resolveMasterKey({ kind: 'kms', wrapped, kms: { file: missing } }, { providers }))).toBe(
       `TSP_BROKER_MASTER_KEY_KMS: cannot read the KMS config file ${missing} (ENOENT)`,
     );
     const broken = path.join(work, 'broken.json');
     writeFileSync(broken, `{"type":"local","credentials":{"kek":"${KEK}"}`);
-    const msg = await failure(resolveMasterKey({ kind: 'kms', wrapped, kms: { file: broken } }, { providers }));
+    const msg = await rejectionMessage(resolveMasterKey({ kind: 'kms', wrapped, kms: { file: broken } }, { providers }));
     expect(msg).toContain(`TSP_BROKER_MASTER_KEY_KMS file ${broken} is not valid JSON`);
     expect(msg).not.toContain(KEK);
   });
@@ -230,21 +221,21 @@ describe('AWS KMS (loopback fake, real SDK)', () => {
 
   it('refuses a key wrapped under another KMS key, keeping the provider message', async () => {
     const wrapped = await wrapMasterKey(randomBytes(32), aws({ keyID: KEY_B }), { providers });
-    const msg = await failure(resolveMasterKey(kmsSetting(wrapped, aws()), { providers }));
+    const msg = await rejectionMessage(resolveMasterKey(kmsSetting(wrapped, aws()), { providers }));
     expect(msg).toMatch(/^the broker master key could not be unwrapped \(TSP_BROKER_MASTER_KEY_WRAPPED with the aws KMS of TSP_BROKER_MASTER_KEY_KMS\): .+\(code 205\)$/);
   });
 
   it('refuses with the provider message when the credentials are wrong or the key is disabled, never showing the secret', async () => {
     const wrapped = await wrapMasterKey(randomBytes(32), aws(), { providers });
     const wrongSecret = 'fake/wrong+Secret00000000000000000000000009';
-    const denied = await failure(resolveMasterKey(kmsSetting(wrapped, aws({ secret: wrongSecret })), { providers }));
+    const denied = await rejectionMessage(resolveMasterKey(kmsSetting(wrapped, aws({ secret: wrongSecret })), { providers }));
     expect(denied).toContain('could not be unwrapped');
     expect(denied).toContain('(code 206)');
     expect(denied).not.toContain(wrongSecret);
     expect(denied).not.toContain(SECRET);
 
     fake.setKeyState(KEY_A, 'Disabled');
-    const disabled = await failure(resolveMasterKey(kmsSetting(wrapped, aws()), { providers }));
+    const disabled = await rejectionMessage(resolveMasterKey(kmsSetting(wrapped, aws()), { providers }));
     expect(disabled).toContain('(code 207)');
     expect(disabled).toContain('Disabled');
   });
@@ -253,7 +244,7 @@ describe('AWS KMS (loopback fake, real SDK)', () => {
     const wrapped = await wrapMasterKey(randomBytes(32), aws(), { providers });
     fake.addFault({ operation: 'Decrypt', action: { type: 'latency', ms: 3000 } });
     const started = Date.now();
-    const msg = await failure(resolveMasterKey(kmsSetting(wrapped, aws()), { providers, timeoutMs: 300 }));
+    const msg = await rejectionMessage(resolveMasterKey(kmsSetting(wrapped, aws()), { providers, timeoutMs: 300 }));
     expect(Date.now() - started).toBeLessThan(2000);
     expect(msg).toBe('the broker master key could not be unwrapped (TSP_BROKER_MASTER_KEY_WRAPPED with the aws KMS of TSP_BROKER_MASTER_KEY_KMS): no answer within 300 ms');
   });
@@ -261,7 +252,7 @@ describe('AWS KMS (loopback fake, real SDK)', () => {
   it('reports an injected KMS error with its code', async () => {
     const wrapped = await wrapMasterKey(randomBytes(32), aws(), { providers });
     fake.addFault({ operation: 'Decrypt', action: { type: 'error', error: 'KMSInvalidStateException', message: 'key pending deletion' } });
-    const msg = await failure(resolveMasterKey(kmsSetting(wrapped, aws()), { providers }));
+    const msg = await rejectionMessage(resolveMasterKey(kmsSetting(wrapped, aws()), { providers }));
     expect(msg).toContain('(code 210)');
     expect(msg).toContain('key pending deletion');
   });

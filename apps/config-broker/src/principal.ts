@@ -36,8 +36,7 @@ export function requireVendorAdmin(req: FastifyRequest): void {
 
 /** The vendor admin, or the admin of `tenantId`; another tenant's admin gets 403 (whether or not the tenant exists). */
 export function requireTenantAccess(req: FastifyRequest, tenantId: string): void {
-  const p = principalOf(req);
-  if (p.kind === 'tenant-admin' && p.tenantId !== tenantId) throw new BrokerError('forbidden', 'a tenant admin may only see and change its own tenant');
+  if (!mayAccessTenant(req, tenantId)) throw new BrokerError('forbidden', 'a tenant admin may only see and change its own tenant');
 }
 
 /** True when the caller may see `tenantId`'s resources (used where a foreign resource must look absent). */

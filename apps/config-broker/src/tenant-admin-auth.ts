@@ -1,6 +1,6 @@
 import { createHash, createHmac, hkdfSync, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import type { BrokerRepository } from '@tsp/broker-store';
-import { adminAuthenticator } from './admin-auth';
+import { adminAuthenticator, equalSecrets } from './admin-auth';
 import { BrokerError } from './broker-error';
 import { Principal, VENDOR_ADMIN } from './principal';
 
@@ -54,7 +54,7 @@ export class SessionTokens {
     const m = SESSION_RE.exec(token);
     if (m === null) return undefined;
     const [, subject, exp, nonce, mac] = m as unknown as [string, string, string, string, string];
-    if (!equalStrings(mac, this.mac(`${SESSION_PREFIX}.${subject}.${exp}.${nonce}`))) return undefined;
+    if (!equalSecrets(mac, this.mac(`${SESSION_PREFIX}.${subject}.${exp}.${nonce}`))) return undefined;
     return Number(exp) * 1000 > nowMs ? subject : undefined;
   }
 
@@ -64,18 +64,12 @@ export class SessionTokens {
   }
 
   checkCsrf(sessionToken: string, given: string | undefined): boolean {
-    return typeof given === 'string' && equalStrings(given, this.csrf(sessionToken));
+    return typeof given === 'string' && equalSecrets(given, this.csrf(sessionToken));
   }
 
   private mac(s: string): string {
     return createHmac('sha256', this.key).update(s, 'utf8').digest('base64url');
   }
-}
-
-function equalStrings(a: string, b: string): boolean {
-  const da = createHash('sha256').update(a).digest();
-  const db = createHash('sha256').update(b).digest();
-  return timingSafeEqual(da, db) && a.length === b.length;
 }
 
 /** scrypt runs in libuv's small thread pool: at most this many at once, this many waiting; beyond, 503. */

@@ -56,6 +56,7 @@ describe('tenant admins: invitations, logins, sessions', () => {
     expect((await b.admin('PATCH', '/api/v1/tenants/tenant-a', { leasingRequired: true }, auth)).status).toBe(403);
     expect((await b.admin('POST', '/api/v1/tenants/tenant-a/kms-configs', { ...aws, id: 4242 }, auth)).status).toBe(403);
     // Endpoints are the vendor's (proxies call them from inside the vendor's network); so is inviting.
+    // The addresses below are only values refused (403) before anything is stored; the broker never dials an endpoint.
     const ssrf = await b.admin('POST', '/api/v1/tenants/tenant-a/kms-configs', { ...aws, endpoint: 'http://169.254.169.254/latest' }, auth);
     expect([ssrf.status, (ssrf.body as { message: string }).message]).toEqual([403, 'endpoint: only the vendor admin may set it']);
     expect((await b.admin('PATCH', `/api/v1/kms-configs/${(created.body as { id: number }).id}`, { endpoint: 'http://10.0.0.1' }, auth)).status).toBe(403);

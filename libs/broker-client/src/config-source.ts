@@ -1,7 +1,8 @@
-import { createHash, KeyObject, randomBytes, sign } from 'node:crypto';
+import { createHash, KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import axios, { AxiosInstance } from 'axios';
+import { tspSaAuthorization } from './sa-signature';
 
 export type FetchResult = { changed: false } | { changed: true; text: string; etag: string | undefined };
 
@@ -9,8 +10,6 @@ export type FetchResult = { changed: false } | { changed: true; text: string; et
 export interface ConfigSource {
   /** For logs and errors: the URL without credentials. */
   readonly description: string;
-  /** Whether this source can create tenant secrets on demand (a broker can; a file cannot). */
-  readonly writable: boolean;
   /** Whether fetch can wait for a change (`waitSeconds`): a broker can, a file cannot. */
   readonly longPoll: boolean;
   /**
@@ -22,7 +21,6 @@ export interface ConfigSource {
 
 /** `file://` source: the document on disk; the ETag is a hash of its bytes. */
 export class FileConfigSource implements ConfigSource {
-  readonly writable = false;
   readonly longPoll = false;
   readonly description: string;
   private readonly path: string;
@@ -49,7 +47,6 @@ export class FileConfigSource implements ConfigSource {
  * replayed request by its nonce.
  */
 export class HttpConfigSource implements ConfigSource {
-  readonly writable = false;
   readonly longPoll = true;
   readonly description: string;
   private readonly http: AxiosInstance;
@@ -64,14 +61,10 @@ export class HttpConfigSource implements ConfigSource {
   }
 
   async fetch(previousEtag: string | undefined, signal: AbortSignal, waitSeconds?: number): Promise<FetchResult> {
-    const ts = Math.floor(Date.now() / 1000).toString();
     const url = new URL(this.url.href);
     // Long-poll: the broker holds the request until the document changes or `wait` passes.
     if (waitSeconds !== undefined && waitSeconds > 0 && previousEtag !== undefined) url.searchParams.set('wait', String(waitSeconds));
-    const path = url.pathname + url.search;
-    const nonce = randomBytes(16).toString('hex');
-    const sig = sign(null, Buffer.from(`GET\n${path}\n${ts}\n${nonce}`, 'utf8'), this.signingKey).toString('base64');
-    const headers: Record<string, string> = { authorization: `TSP-SA id=${this.serviceAccountId},ts=${ts},nonce=${nonce},sig=${sig}` };
+    const headers: Record<string, string> = { authorization: tspSaAuthorization(this.serviceAccountId, this.signingKey, 'GET', url.pathname + url.search) };
     if (previousEtag !== undefined) headers['if-none-match'] = previousEtag;
     const res = await this.http.get<string>(url.href, { headers, signal });
     if (res.status === 304) return { changed: false };

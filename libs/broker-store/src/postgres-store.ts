@@ -39,15 +39,31 @@ export class PgStore {
 
   /** Runs `fn` in one write transaction that first bumps the sequence (and so takes the writers' lock). */
   async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    let keep = true;
+    return this.transaction(
+      'BEGIN',
+      async (q) => {
+        await q.query("UPDATE counters SET value = value + 1 WHERE name = 'sequence'");
+        return fn({ q, at: new Date().toISOString(), unchanged: () => void (keep = false) });
+      },
+      () => keep,
+    );
+  }
+
+  /** Runs `fn` in one read-only REPEATABLE READ transaction: every read sees the same state. */
+  snapshot<T>(fn: (q: PoolClient) => Promise<T>): Promise<T> {
+    return this.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn);
+  }
+
+  /** `begin`, `fn`, then COMMIT (ROLLBACK when `commit()` says no, or on any error). */
+  private async transaction<T>(begin: string, fn: (q: PoolClient) => Promise<T>, commit: () => boolean = () => true): Promise<T> {
     const q = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      await q.query('BEGIN');
-      let keep = true;
+      await q.query(begin);
       try {
-        await q.query("UPDATE counters SET value = value + 1 WHERE name = 'sequence'");
-        const out = await fn({ q, at: new Date().toISOString(), unchanged: () => void (keep = false) });
-        await q.query(keep ? 'COMMIT' : 'ROLLBACK');
+        const out = await fn(q);
+        await q.query(commit() ? 'COMMIT' : 'ROLLBACK');
         return out;
       } catch (err) {
         await q.query('ROLLBACK').catch((e: Error) => (broken = e));
@@ -55,25 +71,6 @@ export class PgStore {
       }
     } finally {
       // A client whose rollback failed is in an unknown state: the pool discards it.
-      q.release(broken);
-    }
-  }
-
-  /** Runs `fn` in one read-only REPEATABLE READ transaction: every read sees the same state. */
-  async snapshot<T>(fn: (q: PoolClient) => Promise<T>): Promise<T> {
-    const q = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await q.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      try {
-        const out = await fn(q);
-        await q.query('COMMIT');
-        return out;
-      } catch (err) {
-        await q.query('ROLLBACK').catch((e: Error) => (broken = e));
-        throw err;
-      }
-    } finally {
       q.release(broken);
     }
   }

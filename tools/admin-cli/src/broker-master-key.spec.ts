@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { generateEncodedKeyPair, parseEnvFile } from '@tsp/config-crypto';
 import { FakeAwsKms, startFakeAwsKms } from '@tsp/fake-aws-kms';
 import type { KmsProviderRegistry } from '@tsp/kms-core';
-import { guardLoopback } from '@tsp/test-support';
+import { guardLoopback, rejectionMessage } from '@tsp/test-support';
 import { parseBrokerConfig } from '../../../apps/config-broker/src/broker-config';
 import { loadBrokerKmsProviders, withMasterKey } from '../../../apps/config-broker/src/master-key';
 import { brokerMasterKey } from './broker-master-key';
@@ -46,15 +46,6 @@ async function brokerKeyFrom(output: string): Promise<Buffer> {
   expect(Object.keys(vars).sort()).toEqual(['TSP_BROKER_MASTER_KEY_KMS', 'TSP_BROKER_MASTER_KEY_WRAPPED']);
   const config = await withMasterKey(parseBrokerConfig({ ...BROKER, ...vars }), { providers });
   return config.masterKey;
-}
-
-async function failure(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected a failure');
 }
 
 beforeAll(async () => {
@@ -109,15 +100,15 @@ test('with AWS KMS (fake, real SDK): Encrypt, then Decrypt to check, then the br
 
 test('clear errors: a key file without a 32-byte key, a missing or invalid KMS config, a KMS that refuses', async () => {
   const short = randomBytes(16).toString('base64');
-  const bad = await failure(brokerMasterKey({ kmsConfigFile: localKms, keyFile: file('short.key', short), providers }));
+  const bad = await rejectionMessage(brokerMasterKey({ kmsConfigFile: localKms, keyFile: file('short.key', short), providers }));
   expect(bad).toMatch(/^--key-file .*short\.key must hold the broker master key: base64 of exactly 32 bytes/);
   expect(bad).not.toContain(short);
-  expect(await failure(brokerMasterKey({ kmsConfigFile: path.join(work, 'absent.json'), providers }))).toMatch(/^--kms-config: cannot read .*absent\.json \(ENOENT\)$/);
+  expect(await rejectionMessage(brokerMasterKey({ kmsConfigFile: path.join(work, 'absent.json'), providers }))).toMatch(/^--kms-config: cannot read .*absent\.json \(ENOENT\)$/);
   const invalid = file('invalid-kms.json', JSON.stringify({ type: 'local', keyPath: {}, credentials: { kek: 'c2hvcnQ=' } }));
-  expect(await failure(brokerMasterKey({ kmsConfigFile: invalid, providers }))).toContain(`--kms-config ${invalid}: credentials.kek must be base64 of 32 bytes`);
+  expect(await rejectionMessage(brokerMasterKey({ kmsConfigFile: invalid, providers }))).toContain(`--kms-config ${invalid}: credentials.kek must be base64 of 32 bytes`);
   const wrongSecret = 'fake/wrong+Secret00000000000000000000000009';
   const denied = file('denied-kms.json', JSON.stringify({ type: 'aws', keyPath: { keyID: KEY_ID, region: REGION }, credentials: { ...AWS_CREDENTIALS, secretAccessKey: wrongSecret }, endpoint: fake.url }));
-  const msg = await failure(brokerMasterKey({ kmsConfigFile: denied, providers }));
+  const msg = await rejectionMessage(brokerMasterKey({ kmsConfigFile: denied, providers }));
   expect(msg).toMatch(/^the broker master key could not be wrapped by the aws KMS: .*\(code 206\)$/);
   expect(msg).not.toContain(wrongSecret);
 });

@@ -23,3 +23,13 @@ export async function clientErrorCode(call: Promise<unknown>): Promise<number | 
     return (e as { errorCode?: number }).errorCode;
   }
 }
+
+/** The message a promise rejects with; fails the test when it resolves. */
+export async function rejectionMessage(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected a failure');
+}

@@ -1,4 +1,5 @@
-import { KeyObject, sign, randomBytes } from 'node:crypto';
+import { KeyObject, randomBytes } from 'node:crypto';
+import { tspSaAuthorization } from '@tsp/broker-client';
 import { decodePrivateKey, parseEnvFile } from '@tsp/config-crypto';
 import type { ServiceAccount } from '@tsp/broker-store';
 import type { BrokerHarness } from './broker-harness';
@@ -28,8 +29,7 @@ export async function createServiceAccount(b: BrokerHarness, id: string, tenantT
 
 /** The Authorization header HttpConfigSource sends, with a chosen ts (and a fresh nonce unless given). */
 export function tspSaHeader(id: string, key: KeyObject, pathAndQuery: string, ts: number, method = 'GET', nonce = randomBytes(16).toString('hex')): string {
-  const sig = sign(null, Buffer.from(`${method}\n${pathAndQuery}\n${ts}\n${nonce}`, 'utf8'), key).toString('base64');
-  return `TSP-SA id=${id},ts=${ts},nonce=${nonce},sig=${sig}`;
+  return tspSaAuthorization(id, key, method, pathAndQuery, undefined, ts, nonce);
 }
 
 export function nowSeconds(): number {
