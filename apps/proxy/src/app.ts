@@ -66,6 +66,21 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
     done();
   });
 
+  // forceCloseConnections 'idle' closes only the connections idle when close() begins; a
+  // keep-alive connection whose request was in flight turns idle later and would hold close()
+  // for fastify's 72 s keepAliveTimeout (a SIGTERM'd proxy then hit TSP_SHUTDOWN_TIMEOUT_MS:
+  // tools/containers' stop test). Sweep idle connections until the server has closed.
+  let sweep: NodeJS.Timeout | undefined;
+  app.addHook('preClose', (done) => {
+    sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+    sweep.unref();
+    done();
+  });
+  app.addHook('onClose', (_app, done) => {
+    clearInterval(sweep);
+    done();
+  });
+
   app.setErrorHandler((err: FastifyError | TspError, req, reply) => {
     sendError(req, reply, toTspError(err, deps.logger));
   });

@@ -34,6 +34,8 @@ export interface ProxyConfig {
   auditStrictTimeoutMs: number;
   logLevel: string;
   shutdownTimeoutMs: number;
+  /** API worker processes; 0: one per CPU this container may use (main.ts resolves it). */
+  workers: number;
 }
 
 /** The table the README documents (keep them in step). */
@@ -65,6 +67,7 @@ export const SETTINGS: readonly Setting<keyof ProxyConfig>[] = [
   { key: 'auditStrictTimeoutMs', env: 'TSP_AUDIT_STRICT_TIMEOUT_MS', type: 'integer', default: 2000, min: 10, max: 60000, doc: 'Strict audit mode: longest a request waits for its event to be acknowledged, ms (then it fails with 301)' },
   { key: 'logLevel', env: 'TSP_LOG_LEVEL', type: 'string', default: 'info', enum: ['error', 'warn', 'info', 'debug'], doc: 'Log level (logs go to stderr)' },
   { key: 'shutdownTimeoutMs', env: 'TSP_SHUTDOWN_TIMEOUT_MS', type: 'integer', default: 15000, min: 100, max: 600000, doc: 'Longest graceful shutdown before in-flight requests are cut' },
+  { key: 'workers', env: 'TSP_WORKERS', type: 'integer', default: 0, min: 0, max: 64, doc: 'API worker processes sharing the API port (0: one per CPU the container may use, from the CPU affinity and the cgroup CPU quota; 1: a single process, no cluster)' },
 ];
 
 const API_KEY_MIN_BYTES = 12;

@@ -19,7 +19,7 @@ import { Logger, ProxyMetrics } from '@tsp/observability';
 import { ApiKeyAuth } from './api-key-auth';
 import { buildApiServer } from './app';
 import { EventRecorder, StrictAudit } from './event-recorder';
-import { buildHealthServer } from './health-server';
+import { buildHealthServer, HealthDeps } from './health-server';
 import { Lifecycle } from './lifecycle';
 import type { ProxyConfig } from './proxy-config';
 import { StrictAuditMetrics } from './strict-audit-metrics';
@@ -30,7 +30,10 @@ export interface ProxyRuntime {
   lifecycle: Lifecycle;
   loader: ConfigLoader;
   queue: EventQueue;
-  start(): Promise<{ apiPort: number; healthPort: number }>;
+  /** What the health server reports; a cluster worker reports it to the primary instead. */
+  healthDeps: HealthDeps;
+  /** Starts serving; `{ health: false }` (a cluster worker): no health listener, healthPort 0. */
+  start(opts?: { health?: boolean }): Promise<{ apiPort: number; healthPort: number }>;
   shutdown(): Promise<void>;
 }
 
@@ -145,13 +148,15 @@ export function createProxyRuntime(config: ProxyConfig, logger: Logger, eventStr
     logger,
     limits: { maxBatchSize: config.maxBatchSize, maxIdLength: 512, maxBodyBytes: config.maxBodyBytes },
   });
-  const health = buildHealthServer({
+  const healthDeps: HealthDeps = {
     lifecycle,
     registry: metrics.registry,
     configStatus: () => loader.status(),
     tenantCounts: () => ({ tenants: keys.getRegistry().tenants.size, invalidTenants: keys.getRegistry().invalid.size }),
     eventStatus: () => ({ queueDepth: queue.depth, dropped: queue.droppedCount }),
-  });
+  };
+  const health = buildHealthServer(healthDeps);
+  let healthListening = false;
 
   return {
     api,
@@ -159,22 +164,26 @@ export function createProxyRuntime(config: ProxyConfig, logger: Logger, eventStr
     lifecycle,
     loader,
     queue,
-    async start() {
-      await health.listen({ host: config.host, port: config.healthPort });
+    healthDeps,
+    async start(opts = {}) {
+      if (opts.health !== false) {
+        await health.listen({ host: config.host, port: config.healthPort });
+        healthListening = true;
+      }
       await loader.loadInitial();
       loader.start(config.configRefreshSeconds * 1000);
       queue.start();
       await api.listen({ host: config.host, port: config.port });
       lifecycle.state = 'serving';
       if (strict !== undefined) logger.info('strict audit mode: requests answer after the logdriver acknowledged their events', { timeoutMs: strict.timeoutMs });
-      return { apiPort: portOf(api), healthPort: portOf(health) };
+      return { apiPort: portOf(api), healthPort: healthListening ? portOf(health) : 0 };
     },
     async shutdown() {
       lifecycle.state = 'shutting-down';
       loader.stop();
       await api.close();
       await queue.close();
-      await health.close();
+      if (healthListening) await health.close();
     },
   };
 }

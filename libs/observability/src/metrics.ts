@@ -4,6 +4,13 @@ import { FastCounter, FastHistogram } from './fast-metrics';
 /**
  * The proxy's Prometheus metrics. Labels are tenant-independent (route, code, provider...) so
  * cardinality stays bounded; no label ever carries a secret. Hot-path children are bound once.
+ *
+ * With several worker processes (TSP_WORKERS) the primary merges the workers' registries with
+ * prom-client's AggregatorRegistry.aggregate, using each metric's `aggregator`: counters and
+ * histograms are summed (prom-client's default); the queue depth is summed (events waiting in
+ * all workers); the config sequence and last-success time take the minimum (the laggiest
+ * worker: an alert on staleness fires when any worker is stale); tenant counts take the maximum
+ * (every worker loads the same document; during a change the newest count shows).
  */
 export class ProxyMetrics {
   readonly registry = new Registry();
@@ -47,13 +54,13 @@ export class ProxyMetrics {
     this.redundantWrapSkipped = new Counter({ name: 'tsp_kms_redundant_wrap_skipped_total', help: 'Secondary configs left out of a redundant wrap because their KMS failed', labelNames: ['provider', 'code'], registers });
     this.kmsConfigCalls = new FastCounter('tsp_kms_config_calls_total', 'KMS calls per KMS config (the first 1000 configs seen; the rest as kms_config_id="other")', this.registry);
     this.leasedKeyCache = new FastCounter('tsp_leased_key_cache_total', 'Leased-key lookups for unwrap: hit, miss (KMS call), shared (joined a call in flight)', this.registry);
-    this.eventQueueDepth = new Gauge({ name: 'tsp_event_queue_depth', help: 'Security events waiting in the in-process queue', registers });
+    this.eventQueueDepth = new Gauge({ name: 'tsp_event_queue_depth', help: 'Security events waiting in the in-process queue', registers, aggregator: 'sum' });
     this.eventsEnqueued = new FastCounter('tsp_events_enqueued_total', 'Security events accepted into the queue', this.registry);
     this.eventsDropped = new Counter({ name: 'tsp_events_dropped_total', help: 'Security events dropped because the queue was full', registers });
     this.clients = new FastCounter('tsp_client_requests_total', 'Requests by Tenant Security Client language and version (x-icl-tsc-* headers)', this.registry);
     this.configRefreshes = new Counter({ name: 'tsp_config_refresh_total', help: 'Config document fetches by outcome (updated, unchanged, failed)', labelNames: ['outcome'], registers });
-    this.configTenants = new Gauge({ name: 'tsp_config_tenants', help: 'Tenants in the loaded config by state (valid, invalid)', labelNames: ['state'], registers });
-    this.configLastSuccess = new Gauge({ name: 'tsp_config_last_success_timestamp_seconds', help: 'When the config was last fetched successfully', registers });
-    this.configSequence = new Gauge({ name: 'tsp_config_sequence', help: 'Sequence number of the loaded config document', registers });
+    this.configTenants = new Gauge({ name: 'tsp_config_tenants', help: 'Tenants in the loaded config by state (valid, invalid)', labelNames: ['state'], registers, aggregator: 'max' });
+    this.configLastSuccess = new Gauge({ name: 'tsp_config_last_success_timestamp_seconds', help: 'When the config was last fetched successfully', registers, aggregator: 'min' });
+    this.configSequence = new Gauge({ name: 'tsp_config_sequence', help: 'Sequence number of the loaded config document', registers, aggregator: 'min' });
   }
 }

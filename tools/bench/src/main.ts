@@ -17,6 +17,7 @@ import { measureLogdriverThroughput, ThroughputRun } from './logdriver-throughpu
 import { measureBrokerDocument } from './broker-document';
 import { brokerRunValid, brokerTargets } from './broker-report';
 import { apiHeaders, baselineScenario, LEASED_TENANT, proxyScenarios, Scenario, wrapOnce } from './scenarios';
+import { measureWorkers, workersTargets } from './workers-scenario';
 
 /**
  * The benchmark: bare node:http baseline vs the built proxy, driven by the same load generator
@@ -30,7 +31,8 @@ import { apiHeaders, baselineScenario, LEASED_TENANT, proxyScenarios, Scenario, 
  * BENCH_SKIP_CLOUD, BENCH_CLOUD_LATENCY_MS, BENCH_CLOUD_CONNECTIONS (cloud KMS fakes: cloud-scenarios.ts),
  * BENCH_SKIP_LOGDRIVER_THROUGHPUT, BENCH_LOGDRIVER_EVENTS (logdriver-throughput.ts),
  * BENCH_SKIP_BROKER, BENCH_BROKER_TENANTS, BENCH_BROKER_LONG_POLLS, BENCH_BROKER_AWS_EVERY (the config
- * broker serving an N-tenant document to a proxy: broker-document.ts).
+ * broker serving an N-tenant document to a proxy: broker-document.ts), BENCH_SKIP_WORKERS (the proxy
+ * with TSP_WORKERS=1 and 2, nothing pinned: workers-scenario.ts).
  */
 const note = (s: string): void => {
   process.stderr.write(`bench: ${s}\n`);
@@ -138,6 +140,8 @@ async function run(opts: BenchOptions): Promise<boolean> {
   }
   const throughput: ThroughputRun[] = opts.skipLogdriverThroughput ? [] : await measureLogdriverThroughput(reg, env, work, serverCpu, pin ? 1 : undefined, opts.logdriverEvents, note);
   const cloud = await measureCloud({ reg, gen, opts, env, work, headers, serverCpu, loadCpu: pin ? 1 : undefined, note }, raw);
+  const workers = await measureWorkers({ reg, opts, env, work, cpus: cpus().length, headers, note });
+  raw.push(...workers.raw);
   // The baseline again, last: the two runs bracket the proxy's and show the machine's drift.
   raw.push(await runScenario(gen, opts, baselineScenario('baseline-repeat', "(a') baseline node:http, repeated"), baseline.url, baseline.proc, headers));
   await reg.stop(baseline.proc);
@@ -179,6 +183,7 @@ async function run(opts: BenchOptions): Promise<boolean> {
     targets.push(targetCheck(`logdriver delivers events/s to ${t.sink}`, t.deliveredPerSecond, '>=', 20_000));
   }
   targets.push(...cloudTargets(cloudReport));
+  targets.push(...workersTargets(workers.report));
   if (!memory.skipped) targets.push(targetCheck(`memory KB per tenant (${memory.tenants} tenants)`, memory.kbPerTenant, '<=', 20));
   targets.push(...brokerTargets(broker));
 
@@ -205,6 +210,7 @@ async function run(opts: BenchOptions): Promise<boolean> {
     memory,
     broker,
     cloud: cloudReport,
+    workers: workers.report,
     logdriver: { deliveredPerSecondDuring: deliveredDuring, throughput, strictCost: strictCost(byId('leased-wrap-strict'), withLogdriver) },
   };
   process.stdout.write(`${formatReport(report)}\n`);
@@ -230,7 +236,8 @@ function budgetMs(opts: BenchOptions): number {
   const logdriver = opts.skipLogdriverThroughput ? 0 : 300;
   // Seeding runs at roughly 1,000 tenants/s on tmpfs; two proxies; the rest is a minute.
   const broker = opts.skipBroker ? 0 : 2 * (opts.readyTimeoutSeconds + opts.settleSeconds) + Math.ceil(opts.brokerTenants / 250) + 300;
-  return (9 * perScenario + cloud + memory + logdriver + broker + 120) * 1000;
+  const workers = opts.skipWorkers ? 0 : 2 * perScenario + 60;
+  return (9 * perScenario + cloud + memory + logdriver + broker + workers + 120) * 1000;
 }
 
 let finishing = false;

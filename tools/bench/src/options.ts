@@ -53,6 +53,8 @@ export interface BenchOptions {
   brokerLongPolls: number;
   /** Every k-th seeded tenant's second KMS config is an AWS one, 0: none (BENCH_BROKER_AWS_EVERY). */
   brokerAwsEvery: number;
+  /** BENCH_SKIP_WORKERS=1 skips the TSP_WORKERS=1 vs 2 runs (workers-scenario.ts). */
+  skipWorkers: boolean;
   /** JSON output file (BENCH_OUTPUT). */
   outputFile: string;
 }
@@ -97,6 +99,7 @@ export function readOptions(vars: NodeJS.ProcessEnv): BenchOptions {
     cloudLatencyMs: intVar(vars, 'BENCH_CLOUD_LATENCY_MS', 20, 1, 10_000, problems),
     cloudConnections: intVar(vars, 'BENCH_CLOUD_CONNECTIONS', 200, 1, 10000, problems),
     skipBroker: flagVar(vars, 'BENCH_SKIP_BROKER'),
+    skipWorkers: flagVar(vars, 'BENCH_SKIP_WORKERS'),
     brokerTenants: intVar(vars, 'BENCH_BROKER_TENANTS', 100_000, 1, 1_000_000, problems),
     brokerLongPolls: intVar(vars, 'BENCH_BROKER_LONG_POLLS', 50, 1, 5000, problems),
     brokerAwsEvery: intVar(vars, 'BENCH_BROKER_AWS_EVERY', 0, 0, 1_000_000, problems),

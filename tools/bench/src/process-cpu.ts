@@ -23,6 +23,17 @@ export function processCpuMs(pid: number): number {
   return ((utime + stime) * 1000) / clockTicks();
 }
 
+/**
+ * CPU time of this process's children that have exited and been reaped (cutime + cstime of
+ * /proc/self/stat), in ms: around one load-generator run, the load generator's CPU.
+ */
+export function reapedChildrenCpuMs(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  // cutime and cstime are fields 16 and 17 (1-based, proc(5)); rest[0] is field 3.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(rest[13]) + Number(rest[14])) * 1000) / clockTicks();
+}
+
 /** This process's CPU time so far (user + system, all threads), in ms. */
 export function ownCpuMs(): number {
   const u = process.cpuUsage();

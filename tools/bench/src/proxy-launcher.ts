@@ -38,6 +38,9 @@ export async function startProxy(reg: ProcessRegistry, launch: ProxyLaunch): Pro
       TSP_HOST: '127.0.0.1',
       TSP_PORT: String(port),
       TSP_HEALTH_PORT: String(healthPort),
+      // One process, so figures stay comparable across runs and machines; the workers scenario
+      // (workers-scenario.ts) sets TSP_WORKERS itself.
+      TSP_WORKERS: '1',
       ...launch.env,
     },
   });

@@ -8,6 +8,7 @@ import type { TargetCheck } from './targets';
 import { CloudReport, formatCloudReport } from './cloud-report';
 import type { ThroughputRun } from './logdriver-throughput';
 import { BrokerDocumentReport, formatBrokerReport } from './broker-report';
+import { formatWorkersReport, WorkersReport } from './workers-scenario';
 
 export { targetCheck } from './targets';
 export type { TargetCheck } from './targets';
@@ -59,6 +60,8 @@ export interface BenchReport {
   /** The config broker serving an N-tenant document to a proxy (broker-document.ts). */
   broker: BrokerDocumentReport;
   cloud: CloudReport;
+  /** The proxy with 1 and 2 API workers (TSP_WORKERS), nothing pinned. */
+  workers: WorkersReport;
   logdriver: {
     /** Events/s the logdriver delivered during each (f) row with it, by scenario id. */
     deliveredPerSecondDuring: Record<string, number>;
@@ -131,6 +134,8 @@ export function formatReport(r: BenchReport): string {
   }
   out.push('');
   out.push(formatCloudReport(r.cloud));
+  out.push('');
+  out.push(formatWorkersReport(r.workers));
   out.push('');
   const m = r.memory;
   if (m.skipped) {

@@ -1,7 +1,7 @@
 import { isRecord } from './proxy-launcher';
 
 /** Which server a scenario drives. */
-export type Target = 'baseline' | 'proxy' | 'proxy-no-events' | 'proxy-logdriver' | 'proxy-logdriver-apart' | 'proxy-logdriver-strict' | 'proxy-cloud';
+export type Target = 'baseline' | 'proxy' | 'proxy-no-events' | 'proxy-logdriver' | 'proxy-logdriver-apart' | 'proxy-logdriver-strict' | 'proxy-cloud' | 'proxy-workers';
 
 export interface Scenario {
   id: string;

@@ -24,6 +24,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Resolve as soon as the process exits (for startup-failure tests) instead of on /ready. */
   expectExit?: boolean;
+  /** Its own process group, so a test can signal the group as a terminal's Ctrl-C does (kill(-pid)). */
+  detached?: boolean;
 }
 
 
@@ -38,10 +40,13 @@ export async function startProxy(opts: StartOptions): Promise<ProxyProcess> {
     TSP_PORT: String(port),
     TSP_HEALTH_PORT: String(healthPort),
     TSP_LOG_LEVEL: 'info',
+    // One process unless a test asks for more: tests count KMS calls, leases and cache hits per
+    // process, and read the events one process wrote (the default is one worker per CPU).
+    TSP_WORKERS: '1',
     ...(opts.serviceAccountFile !== undefined ? { TSP_SERVICE_ACCOUNT_FILE: opts.serviceAccountFile } : {}),
     ...opts.env,
   };
-  const child = spawn(process.execPath, [PROXY_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [PROXY_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached === true });
   const stdoutLines: string[] = [];
   let pending = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
