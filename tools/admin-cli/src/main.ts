@@ -12,6 +12,7 @@ import {
 } from '@tsp/config-crypto';
 import { isolateCloudSdkEnvironment } from '@tsp/app-support';
 import { generateLocalKek } from '@tsp/kms-local';
+import { brokerEnvFile } from './broker-env';
 import { brokerMasterKey } from './broker-master-key';
 import { BrokerKeyFile, ensureDevEnvironment, generateApiKey, writeJson } from './dev-environment';
 
@@ -19,6 +20,9 @@ const USAGE = `tsp-admin: keys and config documents for the Tenant Security Prox
 
   tsp-admin broker-keys --out broker-key.json
       Generate the broker's Ed25519 signing key pair (keep the file secret).
+  tsp-admin broker-env [--out broker.env]
+      Generate the broker's secrets as an env file: TSP_BROKER_MASTER_KEY, TSP_BROKER_SIGNING_KEY and
+      TSP_BROKER_ADMIN_TOKEN (to stdout, which must not be a terminal, or to --out, mode 0600).
   tsp-admin broker-master-key --kms-config kms.json [--key-file master-key.txt]
       Wrap a new broker master key (or the existing one in --key-file: base64, as in TSP_BROKER_MASTER_KEY)
       with the KMS of kms.json ({"type", "keyPath", "credentials", "endpoint"?}); print the
@@ -64,6 +68,19 @@ async function run(argv: string[]): Promise<void> {
       const k = generateEncodedKeyPair('ed25519');
       writeJson(need(opts, 'out'), { signingKey: k.privateKey, publicKey: k.publicKey } satisfies BrokerKeyFile, true);
       process.stdout.write(`broker public key: ${k.publicKey}\n`);
+      return;
+    }
+    case 'broker-env': {
+      const { text } = brokerEnvFile();
+      const out = opts['out'];
+      if (out !== undefined) {
+        writeFileSync(out, text, { mode: 0o600 });
+        process.stdout.write(`broker secrets written to ${out}\n`);
+      } else if (process.stdout.isTTY) {
+        throw new Error('broker-env prints secrets: redirect stdout to a file, or use --out');
+      } else {
+        process.stdout.write(text);
+      }
       return;
     }
     case 'broker-master-key': {
