@@ -1,6 +1,7 @@
 // Debian packages the tests need, installed when missing (idempotent), so the README's test
 // command passes on a fresh machine: rsyslogd (+ TLS) for the syslog sink, openssl for the
-// https fakes, PostgreSQL for the broker store, Chromium for the admin page. Each package is checked by the file it provides; apt-get runs only when one is
+// https fakes, PostgreSQL for the broker store, Chromium for the admin page, podman & co. for the
+// container images. Each package is checked by the file it provides; apt-get runs only when one is
 // missing, `apt-get update` at most once.
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -13,6 +14,15 @@ export const SYSTEM_PACKAGES = [
   { name: 'postgresql', provides: '/usr/lib/postgresql/15/bin/postgres', alternatives: ['/usr/lib/postgresql/16/bin/postgres', '/usr/lib/postgresql/17/bin/postgres'] },
   // The admin web page is tested in a real headless browser (playwright-core drives it).
   { name: 'chromium', provides: '/usr/bin/chromium' },
+  // The container images are built and run with podman, from local bases made by mmdebstrap
+  // (tools/containers). The compose file's stack test runs its services with podman run.
+  { name: 'podman', provides: '/usr/bin/podman' },
+  { name: 'buildah', provides: '/usr/bin/buildah' },
+  { name: 'skopeo', provides: '/usr/bin/skopeo' },
+  { name: 'umoci', provides: '/usr/bin/umoci' },
+  { name: 'runc', provides: '/usr/sbin/runc', alternatives: ['/usr/bin/runc'] },
+  { name: 'catatonit', provides: '/usr/libexec/podman/catatonit', alternatives: ['/usr/bin/catatonit'] },
+  { name: 'mmdebstrap', provides: '/usr/bin/mmdebstrap' },
 ];
 
 /** Returns the names of packages it could not provide (empty when all are there). */

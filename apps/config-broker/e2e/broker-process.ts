@@ -12,7 +12,7 @@ export interface BrokerProcess {
   adminToken: string;
   child: TrackedChild;
   /** A vendor-admin request to /api/v1<route>; the JSON answer ({} when empty). */
-  admin(method: string, route: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }>;
+  admin: BrokerAdminCall;
   stderr(): string;
   stop(): Promise<number | null>;
 }
@@ -47,14 +47,21 @@ export async function startBrokerProcess(workDir: string, env: Record<string, st
     child,
     stderr: child.stderr,
     stop: child.stop,
-    async admin(method, route, body) {
-      const res = await fetch(`${url}/api/v1${route}`, {
-        method,
-        headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
-    },
+    admin: brokerAdminClient(url, adminToken),
+  };
+}
+
+export type BrokerAdminCall = (method: string, route: string, body?: unknown) => Promise<{ status: number; json: Record<string, unknown> }>;
+
+/** Vendor-admin requests to /api/v1<route> of the broker at `url` (a process, or a container: tools/containers). */
+export function brokerAdminClient(url: string, adminToken: string): BrokerAdminCall {
+  return async (method, route, body) => {
+    const res = await fetch(`${url}/api/v1${route}`, {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
   };
 }

@@ -1,0 +1,88 @@
+# Configuration broker (admin API, admin page, config documents, /live on :9500). SQLite on the
+# volume by default; in production a postgres:// TSP_BROKER_DB (several replicas may share it).
+# Also carries the admin CLI:
+#   podman run --rm --entrypoint node tsp-config-broker /app/dist/tools/admin-cli/main.js help
+#
+# Build from the repository root (the build context; see /.dockerignore):
+#   podman build --format docker -f docker/config-broker.Dockerfile -t tsp-config-broker .     (or: docker build ...)
+# --format docker matters for podman/buildah: HEALTHCHECK exists only in the Docker image format;
+# an OCI-format image (buildah's default) silently loses it. Docker itself always writes it.
+# BUILD_IMAGE / BASE_IMAGE default to the official Node 20 images; the tests pass local ones
+# built without a registry (tools/containers). Run it: see the README's production section.
+
+# Builder: the full Debian image has python3, make and g++ for node-gyp (better-sqlite3).
+ARG BUILD_IMAGE=node:20-bookworm
+# Runtime: slim Debian + Node only (no compiler, no package cache).
+ARG BASE_IMAGE=node:20-bookworm-slim
+
+# ---- build stages: keep them IDENTICAL in the three Dockerfiles (proxy, logdriver,
+# config-broker) so the layer cache runs npm ci and the build once for all three images. ----
+FROM ${BUILD_IMAGE} AS deps
+# better-sqlite3 is compiled by node-gyp against this image's own Node headers (the official
+# images and tools/containers' local base keep them under /usr/local): no prebuilt download from
+# GitHub and no header download, so the build needs only the npm registry.
+ENV npm_config_nodedir=/usr/local \
+    npm_config_build_from_source=better-sqlite3 \
+    npm_config_update_notifier=false \
+    NX_DAEMON=false \
+    NX_NO_CLOUD=true
+# Node does not read the system CA store; a TLS-intercepting egress proxy's CA (mounted over the
+# bundle with `-v /etc/ssl/certs/ca-certificates.crt:...:ro` at build time) must reach npm.
+# An ARG is build-time only: it is not in the runtime image.
+ARG NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+WORKDIR /src
+# All dependencies (the build needs esbuild and typescript). This layer and the two stages below
+# that start from it are reused until package*.json change.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
+# Production dependencies only: what the runtime stage copies. Depends on package*.json alone, so
+# a source change does not make a new 170 MB node_modules layer.
+FROM deps AS prod-deps
+RUN npm prune --omit=dev --no-audit --no-fund
+
+# One esbuild bundle per entry point (workspace libs inlined, npm packages external).
+FROM deps AS builder
+COPY tsconfig.base.json tsconfig.json nx.json ./
+COPY apps apps
+COPY libs libs
+COPY tools tools
+RUN node tools/build/build.mjs
+
+# ---- runtime ----
+FROM ${BASE_IMAGE}
+ARG VERSION=0.0.0-dev
+ARG SOURCE_URL=""
+LABEL org.opencontainers.image.title="tsp-config-broker" \
+      org.opencontainers.image.description="Configuration broker of the Tenant Security Proxy: tenants, KMS and logging configs, sealed config documents; with the admin CLI" \
+      org.opencontainers.image.source="${SOURCE_URL}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}"
+# 0.0.0.0: proxies, logdrivers and admins reach the broker from other containers/pods. Set
+# TSP_BROKER_PUBLIC_URL to the URL they use (it goes into service-account files).
+# TSP_BROKER_DB defaults to SQLite on the volume; SQLite's rare temp files go there too.
+ENV NODE_ENV=production \
+    TSP_BROKER_HOST=0.0.0.0 \
+    TSP_BROKER_DB=/var/lib/tsp/broker/broker.db \
+    SQLITE_TMPDIR=/var/lib/tsp/broker
+WORKDIR /app
+# The broker's bundle, the admin CLI (keys, service accounts, master key wrapping), production
+# node_modules, package.json.
+COPY --from=prod-deps /src/package.json ./package.json
+COPY --from=prod-deps /src/node_modules ./node_modules
+COPY --from=builder /src/dist/apps/config-broker ./dist/apps/config-broker
+COPY --from=builder /src/dist/tools/admin-cli ./dist/tools/admin-cli
+RUN mkdir -p /var/lib/tsp/broker && chown 10001:10001 /var/lib/tsp/broker && chmod 0700 /var/lib/tsp/broker
+VOLUME /var/lib/tsp/broker
+# Numeric, non-root: satisfies Kubernetes runAsNonRoot without a passwd entry. The app files
+# above stay root-owned, so the process cannot change its own code.
+USER 10001:10001
+# Node runs as PID 1, with no init: runService (libs/app-support) handles SIGTERM and SIGINT
+# (PID 1 gets only signals it handles), drains and exits 0; the apps start no child
+# processes, so there are no zombies to reap (an init is unnecessary, and harmless: init: true).
+STOPSIGNAL SIGTERM
+EXPOSE 9500
+# The broker has /live (no /ready): 200 while serving.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.TSP_BROKER_PORT||9500)+'/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+ENTRYPOINT ["node", "/app/dist/apps/config-broker/main.js"]

@@ -1,0 +1,86 @@
+# Logdriver (intake, health and metrics all on :9001): spools the proxy's security events on
+# disk, then delivers them to each tenant's logging system. One per proxy (a pair).
+#
+# Build from the repository root (the build context; see /.dockerignore):
+#   podman build --format docker -f docker/logdriver.Dockerfile -t tsp-logdriver .     (or: docker build ...)
+# --format docker matters for podman/buildah: HEALTHCHECK exists only in the Docker image format;
+# an OCI-format image (buildah's default) silently loses it. Docker itself always writes it.
+# BUILD_IMAGE / BASE_IMAGE default to the official Node 20 images; the tests pass local ones
+# built without a registry (tools/containers). Run it: see the README's production section.
+
+# Builder: the full Debian image has python3, make and g++ for node-gyp (better-sqlite3).
+ARG BUILD_IMAGE=node:20-bookworm
+# Runtime: slim Debian + Node only (no compiler, no package cache).
+ARG BASE_IMAGE=node:20-bookworm-slim
+
+# ---- build stages: keep them IDENTICAL in the three Dockerfiles (proxy, logdriver,
+# config-broker) so the layer cache runs npm ci and the build once for all three images. ----
+FROM ${BUILD_IMAGE} AS deps
+# better-sqlite3 is compiled by node-gyp against this image's own Node headers (the official
+# images and tools/containers' local base keep them under /usr/local): no prebuilt download from
+# GitHub and no header download, so the build needs only the npm registry.
+ENV npm_config_nodedir=/usr/local \
+    npm_config_build_from_source=better-sqlite3 \
+    npm_config_update_notifier=false \
+    NX_DAEMON=false \
+    NX_NO_CLOUD=true
+# Node does not read the system CA store; a TLS-intercepting egress proxy's CA (mounted over the
+# bundle with `-v /etc/ssl/certs/ca-certificates.crt:...:ro` at build time) must reach npm.
+# An ARG is build-time only: it is not in the runtime image.
+ARG NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+WORKDIR /src
+# All dependencies (the build needs esbuild and typescript). This layer and the two stages below
+# that start from it are reused until package*.json change.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
+# Production dependencies only: what the runtime stage copies. Depends on package*.json alone, so
+# a source change does not make a new 170 MB node_modules layer.
+FROM deps AS prod-deps
+RUN npm prune --omit=dev --no-audit --no-fund
+
+# One esbuild bundle per entry point (workspace libs inlined, npm packages external).
+FROM deps AS builder
+COPY tsconfig.base.json tsconfig.json nx.json ./
+COPY apps apps
+COPY libs libs
+COPY tools tools
+RUN node tools/build/build.mjs
+
+# ---- runtime ----
+FROM ${BASE_IMAGE}
+ARG VERSION=0.0.0-dev
+ARG SOURCE_URL=""
+LABEL org.opencontainers.image.title="tsp-logdriver" \
+      org.opencontainers.image.description="Logdriver of the Tenant Security Proxy: durable disk spool and per-tenant delivery of security events" \
+      org.opencontainers.image.source="${SOURCE_URL}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}"
+# 0.0.0.0: intake and health share port 9001, and kubelet probes reach the pod IP, so the
+# logdriver cannot stay on 127.0.0.1 in a container (see proxy.Dockerfile). Its proxy reaches it
+# on localhost (same pod / network namespace) or by name; keep 9001 unpublished otherwise.
+# The spool is the only state: a volume, so events acknowledged to the proxy survive the
+# container (killed, upgraded). SQLite's rare temp files go there too, not to a read-only /tmp.
+ENV NODE_ENV=production \
+    TSP_LOGDRIVER_HOST=0.0.0.0 \
+    TSP_LOGDRIVER_SPOOL_DIR=/var/lib/tsp/spool \
+    SQLITE_TMPDIR=/var/lib/tsp/spool
+WORKDIR /app
+# The logdriver's bundle (main.js and the dead-letter CLI), production node_modules, package.json.
+COPY --from=prod-deps /src/package.json ./package.json
+COPY --from=prod-deps /src/node_modules ./node_modules
+COPY --from=builder /src/dist/apps/logdriver ./dist/apps/logdriver
+# Owned by the runtime user, so a fresh (empty) volume mounted here inherits a writable owner.
+RUN mkdir -p /var/lib/tsp/spool && chown 10001:10001 /var/lib/tsp/spool && chmod 0700 /var/lib/tsp/spool
+VOLUME /var/lib/tsp/spool
+# Numeric, non-root: satisfies Kubernetes runAsNonRoot without a passwd entry. The app files
+# above stay root-owned, so the process cannot change its own code.
+USER 10001:10001
+# Node runs as PID 1, with no init: runService (libs/app-support) handles SIGTERM and SIGINT
+# (PID 1 gets only signals it handles), drains and exits 0; the apps start no child
+# processes, so there are no zombies to reap (an init is unnecessary, and harmless: init: true).
+STOPSIGNAL SIGTERM
+EXPOSE 9001
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.TSP_LOGDRIVER_PORT||9001)+'/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+ENTRYPOINT ["node", "/app/dist/apps/logdriver/main.js"]
