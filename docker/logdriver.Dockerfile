@@ -49,6 +49,13 @@ RUN node tools/build/build.mjs
 
 # ---- runtime ----
 FROM ${BASE_IMAGE}
+# No package manager at run time: the base's npm, npx, corepack and yarn (official slim images)
+# are deleted, so nothing in the container can install or run packages. (Their files stay in the
+# base image's layer: this hides them, it does not make the image smaller.) rm -f: the tests'
+# local base has only /usr/local/bin/node, and a path that does not exist is fine. Before any
+# ARG or LABEL, so the three images share this layer.
+RUN rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
+      /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-v*
 ARG VERSION=0.0.0-dev
 ARG SOURCE_URL=""
 LABEL org.opencontainers.image.title="tsp-logdriver" \

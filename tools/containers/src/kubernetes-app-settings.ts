@@ -32,14 +32,43 @@ export function appOfImage(image: string): AppName | undefined {
   return (Object.keys(IMAGE_OF) as AppName[]).find((a) => IMAGE_OF[a] === name);
 }
 
+/** What the official node slim images carry besides node, removed in every runtime stage. */
+export const PACKAGE_MANAGER_PATHS: readonly string[] = [
+  '/usr/local/lib/node_modules',
+  '/usr/local/bin/npm',
+  '/usr/local/bin/npx',
+  '/usr/local/bin/corepack',
+  '/usr/local/bin/yarn',
+  '/usr/local/bin/yarnpkg',
+  '/opt/yarn-v*',
+];
+
+/** The runtime stage (after the last FROM) with line continuations joined. */
+function runtimeStage(dockerfileText: string): string {
+  const stages = dockerfileText.split(/^FROM\s/m);
+  return (stages[stages.length - 1] ?? '').replace(/\\\r?\n/g, ' ');
+}
+
 /**
- * Problems of the app's Dockerfile as the image it builds: it must exist and name the image
- * (OCI title label) as the deployment files do.
+ * Problems of the app's Dockerfile as the image it builds: it must exist, name the image (OCI
+ * title label) as the deployment files do, and delete the base's package managers in its runtime
+ * stage (`RUN rm -rf` of every PACKAGE_MANAGER_PATHS entry: -f, because the tests' local base has
+ * none of them).
  */
 export function dockerfileProblems(app: AppName, text: string | undefined): string[] {
   if (text === undefined) return [`docker/${app}.Dockerfile does not exist`];
+  const problems: string[] = [];
   const title = /org\.opencontainers\.image\.title="([^"]*)"/.exec(text)?.[1];
-  return title === IMAGE_OF[app] ? [] : [`docker/${app}.Dockerfile labels its image ${String(title)}, not ${IMAGE_OF[app]}`];
+  if (title !== IMAGE_OF[app]) problems.push(`docker/${app}.Dockerfile labels its image ${String(title)}, not ${IMAGE_OF[app]}`);
+  const removed = new Set(
+    runtimeStage(text)
+      .split(/\r?\n/)
+      .filter((l) => /^\s*RUN\s+rm\s+-(rf|fr)\s/.test(l))
+      .flatMap((l) => l.trim().split(/\s+/).slice(3)),
+  );
+  const kept = PACKAGE_MANAGER_PATHS.filter((p) => !removed.has(p));
+  if (kept.length > 0) problems.push(`docker/${app}.Dockerfile: the runtime stage keeps ${kept.join(' ')} (no package manager at run time: RUN rm -rf them)`);
+  return problems;
 }
 
 /** The service-account file (or the broker's own variables) the deployment mounts; env names the app reads. */
@@ -130,10 +159,7 @@ export function imageEnv(app: AppName, dockerfileText: string | undefined): Reco
   if (dockerfileText === undefined) return {};
   const out: Record<string, string> = {};
   // The runtime stage is the last FROM; only its ENV lines count.
-  const stages = dockerfileText.split(/^FROM\s/m);
-  const runtime = stages[stages.length - 1] ?? '';
-  const joined = runtime.replace(/\\\r?\n/g, ' ');
-  for (const line of joined.split(/\r?\n/)) {
+  for (const line of runtimeStage(dockerfileText).split(/\r?\n/)) {
     const m = /^\s*ENV\s+(.*)$/.exec(line);
     if (m === null) continue;
     const body = (m[1] ?? '').trim();

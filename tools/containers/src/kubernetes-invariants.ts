@@ -75,6 +75,28 @@ function portNumber(port: unknown, containers: readonly Record<string, unknown>[
   return undefined;
 }
 
+/**
+ * Why a Service's targetPort or a NetworkPolicy's port does not reach the selected pods, or
+ * undefined when it does. A number must be a containerPort of one of their containers (a native
+ * sidecar's included). A name must be declared by a MAIN container: before Kubernetes 1.32,
+ * Services resolved no endpoints for a named port of an init container, native sidecars included
+ * (kubernetes/kubernetes#127958, fixed by #127976), and network plugins differ in the same way;
+ * such a port has to be given by number.
+ */
+function podPortProblem(port: unknown, ws: readonly KubeObject[]): string | undefined {
+  const main = ws.flatMap((w) => records(templateOf(w)?.spec['containers']));
+  const init = ws.flatMap((w) => records(templateOf(w)?.spec['initContainers']));
+  const declares = (cs: Record<string, unknown>[]): boolean =>
+    cs.some((c) => records(c['ports']).some((p) => (typeof port === 'number' ? p['containerPort'] === port : p['name'] === port)));
+  if (typeof port === 'number') return declares([...main, ...init]) ? undefined : 'is no port of the selected pods';
+  if (declares(main)) return undefined;
+  if (declares(init)) {
+    const owners = init.filter((c) => declares([c])).map((c) => String(c['name']));
+    return `names a port declared only by init container ${owners.join(', ')} (a native sidecar): Kubernetes before 1.32 gives such a named port no endpoints (kubernetes/kubernetes#127958); use the port number`;
+  }
+  return 'is no port of the selected pods';
+}
+
 function containerEnv(c: Container, spec: Record<string, unknown>, where: string, problems: string[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const ef of records(c['envFrom'])) {
@@ -158,16 +180,22 @@ function checkContainer(c: Container, sidecar: boolean, spec: Record<string, unk
   const declared = records(c['ports']).map((p) => p['containerPort'] as number).sort();
   if (JSON.stringify(declared) !== JSON.stringify([...resolved.ports].sort())) problems.push(`${where}: containerPorts ${declared.join(',')} but the ${app} listens on ${resolved.ports.join(',')}`);
   const routes = HEALTH_ROUTES[app];
-  for (const [probe, wanted] of [['readinessProbe', routes.ready], ['livenessProbe', routes.live], ['startupProbe', undefined]] as const) {
+  // A native sidecar's startup probe is what holds the main containers back (they start once it
+  // passes): it must be the ready route, or the proxy would start before its logdriver takes events.
+  const startupWanted = sidecar ? routes.ready : undefined;
+  for (const [probe, wanted] of [['readinessProbe', routes.ready], ['livenessProbe', routes.live], ['startupProbe', startupWanted]] as const) {
     const get = field(c, probe, 'httpGet');
     if (get === undefined) {
-      if (wanted !== undefined) problems.push(`${where}: no ${probe} (httpGet)`);
+      if (wanted !== undefined) problems.push(`${where}: no ${probe} (httpGet)${probe === 'startupProbe' ? ': a native sidecar without one lets the main containers start before it serves' : ''}`);
       continue;
     }
     const port = portNumber(field(get, 'port'), [c]);
     if (port !== resolved.healthPort) problems.push(`${where}: ${probe} on port ${String(port)}, the ${app}'s health port is ${resolved.healthPort}`);
     const p = field(get, 'path');
-    if (wanted !== undefined ? p !== wanted : !routes.all.includes(String(p))) problems.push(`${where}: ${probe} path ${String(p)} (the ${app} serves ${wanted ?? routes.all.join(', ')})`);
+    if (wanted !== undefined ? p !== wanted : !routes.all.includes(String(p))) {
+      const why = probe === 'startupProbe' && sidecar ? `; a native sidecar's startup probe gates the main containers, so it must be ${String(wanted)}` : '';
+      problems.push(`${where}: ${probe} path ${String(p)} (the ${app} serves ${wanted ?? routes.all.join(', ')})${why}`);
+    }
   }
   for (const kind of ['requests', 'limits']) {
     for (const r of ['cpu', 'memory']) if (field(c, 'resources', kind, r) === undefined) problems.push(`${where}: no resources.${kind}.${r}`);
@@ -248,7 +276,9 @@ export function checkManifests(objects: readonly KubeObject[]): string[] {
       const ws = selected(o, field(o, 'spec', 'selector'));
       if (ws.length === 0) problems.push(`${name}: selects no pods`);
       for (const p of records(field(o, 'spec', 'ports'))) {
-        if (portNumber(p['targetPort'] ?? p['port'], containersOf(ws)) === undefined) problems.push(`${name}: targetPort ${String(p['targetPort'])} is no port of the selected pods`);
+        const target = p['targetPort'] ?? p['port'];
+        const problem = podPortProblem(target, ws);
+        if (problem !== undefined) problems.push(`${name}: targetPort ${String(target)} ${problem}`);
       }
     } else if (o.kind === 'PodDisruptionBudget' || o.kind === 'NetworkPolicy') {
       const selector = o.kind === 'PodDisruptionBudget' ? field(o, 'spec', 'selector', 'matchLabels') : field(o, 'spec', 'podSelector', 'matchLabels');
@@ -256,7 +286,10 @@ export function checkManifests(objects: readonly KubeObject[]): string[] {
       if (ws.length === 0) problems.push(`${name}: selects no pods`);
       if (o.kind === 'NetworkPolicy') {
         for (const rule of records(field(o, 'spec', 'ingress'))) {
-          for (const p of records(rule['ports'])) if (portNumber(p['port'], containersOf(ws)) === undefined) problems.push(`${name}: port ${String(p['port'])} is no port of the selected pods`);
+          for (const p of records(rule['ports'])) {
+            const problem = podPortProblem(p['port'], ws);
+            if (problem !== undefined) problems.push(`${name}: port ${String(p['port'])} ${problem}`);
+          }
           for (const from of records(rule['from'])) {
             const sel = field(from, 'podSelector', 'matchLabels');
             if (sel !== undefined && selected(o, sel).length === 0) problems.push(`${name}: an ingress rule admits pods that do not exist`);

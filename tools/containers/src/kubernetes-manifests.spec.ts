@@ -78,6 +78,9 @@ describe('docker/kubernetes', () => {
     expect(container(sts, 'logdriver')['restartPolicy']).toBe('Always');
     expect((sts as Obj)['spec']['volumeClaimTemplates'][0]['metadata']['name']).toBe('spool');
     expect(container(sts, 'proxy')['lifecycle']).toEqual({ preStop: { sleep: { seconds: 5 } } });
+    expect(container(sts, 'logdriver')['startupProbe']['httpGet']).toEqual({ path: '/ready', port: 'logdriver' });
+    // The sidecar's port by number (named ports of init containers get no endpoints before 1.32).
+    expect((named(objects, 'Service', 'tsp-logdriver') as Obj)['spec']['ports']).toEqual([{ name: 'logdriver', port: 9001, targetPort: 9001 }]);
   });
 
   test('the example overlay: namespace, registry images with a tag, three pairs, resources for 100,000 tenants and 4 workers', () => {
@@ -88,6 +91,7 @@ describe('docker/kubernetes', () => {
     expect(container(sts, 'proxy')['image']).toBe('registry.example.com/tsp/tsp-proxy:1.0.0');
     expect(container(sts, 'logdriver')['image']).toBe('registry.example.com/tsp/tsp-logdriver:1.0.0');
     expect(container(sts, 'proxy')['resources']['limits']).toEqual({ cpu: '4', memory: '7680Mi' });
+    expect((sts as Obj)['spec']['volumeClaimTemplates'][0]['spec']['resources']['requests']).toEqual({ storage: '20Gi' });
     // The patch merged into the proxy container by name: its env and probes are still there.
     expect(container(sts, 'proxy')['env'].length).toBeGreaterThan(3);
     expect(container(named(objects, 'Deployment', 'tsp-config-broker'), 'config-broker')['image']).toBe('registry.example.com/tsp/tsp-config-broker:1.0.0');
@@ -142,6 +146,12 @@ describe('the checks notice what would break a deployment', () => {
     ['a foreign image', () => (container(sts(), 'proxy')['image'] = 'nginx:1.27'), /image nginx:1.27 is none of/],
     ['a Service selecting nothing', () => ((named(base, 'Service', 'tsp-proxy') as Obj)['spec']['selector'] = { app: 'tsp' }), /Service\/tsp-proxy: selects no pods/],
     ['a Service port the pods lack', () => ((named(base, 'Service', 'tsp-logdriver') as Obj)['spec']['ports'][0]['targetPort'] = 'intake'), /targetPort intake is no port/],
+    ['a Service port number no container declares', () => ((named(base, 'Service', 'tsp-logdriver') as Obj)['spec']['ports'][0]['targetPort'] = 9002), /Service\/tsp-logdriver: targetPort 9002 is no port of the selected pods/],
+    // Kubernetes 1.30/1.31 give a named port of a native sidecar no Service endpoints (#127958).
+    ['a Service targetPort named after a port only the sidecar declares', () => ((named(base, 'Service', 'tsp-logdriver') as Obj)['spec']['ports'][0]['targetPort'] = 'logdriver'), /Service\/tsp-logdriver: targetPort logdriver names a port declared only by init container logdriver \(a native sidecar\)[\s\S]*use the port number/],
+    ['a NetworkPolicy port named after a port only the sidecar declares', () => ((named(base, 'NetworkPolicy', 'tsp-proxy') as Obj)['spec']['ingress'][1]['ports'][0]['port'] = 'logdriver'), /NetworkPolicy\/tsp-proxy: port logdriver names a port declared only by init container logdriver/],
+    ['the sidecar started on /live (the proxy would start before the intake takes events)', () => (container(sts(), 'logdriver')['startupProbe']['httpGet']['path'] = '/live'), /logdriver: startupProbe path \/live \(the logdriver serves \/ready\); a native sidecar's startup probe gates the main containers/],
+    ['the sidecar without a startup probe', () => delete container(sts(), 'logdriver')['startupProbe'], /logdriver: no startupProbe \(httpGet\): a native sidecar without one lets the main containers start before it serves/],
     ['Prometheus pointed at the API', () => ((sts() as Obj)['spec']['template']['metadata']['annotations']['prometheus.io/port'] = '7777'), /Prometheus annotations/],
     ['no preStop', () => delete container(sts(), 'proxy')['lifecycle'], /proxy: no preStop delay/],
     ['spools deleted on scale-down', () => ((sts() as Obj)['spec']['persistentVolumeClaimRetentionPolicy']['whenScaled'] = 'Delete'), /persistentVolumeClaimRetentionPolicy must Retain/],
