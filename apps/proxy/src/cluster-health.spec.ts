@@ -30,12 +30,30 @@ test('the single-process shape at top level: the laggiest worker config, summed 
   ]);
 });
 
-test('a restarting worker: status restarting, its detail null, the others still aggregated', () => {
+test('a restarting worker: status degraded (the others serve), its detail and pid null, the others still aggregated', () => {
   const replies: StatusReply[] = [{ slot: slot(0, 'serving', 101), health: health(8, 30) }, { slot: slot(1, 'restarting', undefined) }];
-  const body = clusterHealth(cluster('serving', false), replies);
-  expect(body.status).toBe('restarting');
+  const body = clusterHealth(cluster('serving', true), replies);
+  expect(body.status).toBe('degraded');
   expect(body.config.sequence).toBe(8);
   expect(body.workers[1]).toMatchObject({ state: 'restarting', pid: null, requests: null, config: null });
+});
+
+test('an unresponsive worker makes it degraded; no worker serving: unavailable', () => {
+  const replies: StatusReply[] = [{ slot: slot(0, 'serving', 101), health: health(8, 30) }, { slot: slot(1, 'unresponsive', 102) }];
+  expect(clusterHealth(cluster('serving', true), replies).status).toBe('degraded');
+  const none: StatusReply[] = [{ slot: slot(0, 'restarting', undefined) }, { slot: slot(1, 'unresponsive', 102) }];
+  expect(clusterHealth(cluster('serving', false), none).status).toBe('unavailable');
+});
+
+test("config comes from serving workers only: a starting worker's sequence 0 is not the laggiest", () => {
+  const starting = { ...health(0, 0), state: 'starting' as const };
+  const replies: StatusReply[] = [
+    { slot: slot(0, 'serving', 101), health: health(8, 30) },
+    { slot: slot(1, 'starting', 102), health: { ...starting, config: { ...starting.config, lastError: 'not yet', lastSuccessAt: null } } },
+  ];
+  const body = clusterHealth(cluster('serving', true), replies);
+  expect(body.config).toMatchObject({ sequence: 8, tenants: 30, lastError: null });
+  expect(body.workers[1]?.config?.sequence).toBe(0);
 });
 
 test('starting and shutting down are reported as such', () => {

@@ -1,22 +1,31 @@
 import Fastify, { FastifyInstance } from 'fastify';
-import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
-import type { WorkerHealth } from './cluster-messages';
-import type { StatusReply, WorkerCluster } from './worker-cluster';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { asMetricJson, MetricJson, WorkerHealth } from './cluster-messages';
+import { SLOT_STATES, StatusReply, WorkerCluster } from './worker-cluster';
 
 /** How long /health and /metrics wait for a worker's answer before reporting it as silent. */
 const STATUS_TIMEOUT_MS = 2000;
 
 /**
  * The cluster primary's health port (TSP_WORKERS >= 2), the same endpoints as one process:
- * /live 200 unless shutting down; /ready 200 only when every worker serves; /health the
- * single-process shape aggregated over the workers (config of the laggiest worker: lowest
- * sequence; event queue depth and drops summed) plus `workers: [...]`; /metrics the workers'
- * registries merged by AggregatorRegistry.aggregate with each metric's aggregator (see
- * ProxyMetrics), plus tsp_proxy_workers and tsp_proxy_worker_restarts_total.
+ * - /live 200 unless shutting down;
+ * - /ready 200 once every worker has served (at startup) and while at least one serves (a worker
+ *   restarting or unresponsive: the pod serves at reduced capacity), 500 while starting, shutting
+ *   down, or when no worker serves;
+ * - /health the single-process shape aggregated over the serving workers (config of the
+ *   laggiest: lowest sequence; event queue depth and drops summed) plus `workers: [...]`, status
+ *   "degraded" (still 200) when a worker is not serving or a config refresh failed;
+ * - /metrics the workers' registries merged by AggregatorRegistry.aggregate with each metric's
+ *   aggregator (see ProxyMetrics), including the counters of workers that exited and the last
+ *   reply of a silent worker (worker-metrics-cache.ts), so counters never go backwards; plus the
+ *   primary's own tsp_proxy_workers and tsp_proxy_worker_restarts_total, and its process metrics
+ *   aggregated with the workers' (see clusterMetrics).
  */
 export function buildClusterHealthServer(workers: WorkerCluster): FastifyInstance {
   const app = Fastify({ logger: false });
   const own = primaryRegistry(workers);
+  const processMetrics = new Registry();
+  collectDefaultMetrics({ register: processMetrics, prefix: 'tsp_' });
 
   app.get('/live', async (_req, reply) => {
     const ok = workers.state !== 'shutting-down';
@@ -24,26 +33,41 @@ export function buildClusterHealthServer(workers: WorkerCluster): FastifyInstanc
   });
   app.get('/ready', async (_req, reply) => {
     const ok = workers.ready();
-    return reply.code(ok ? 200 : 500).send({ status: ok ? 'ready' : overallState(workers) });
+    return reply.code(ok ? 200 : 500).send({ status: ok ? 'ready' : overallState(workers, workers.snapshot()) });
   });
   app.get('/health', async (_req, reply) => {
     const replies = await workers.status(false, STATUS_TIMEOUT_MS);
-    const ok = workers.ready();
-    return reply.code(ok ? 200 : 500).send(clusterHealth(workers, replies));
+    return reply.code(workers.ready() ? 200 : 500).send(clusterHealth(workers, replies));
   });
   app.get('/metrics', async (_req, reply) => {
-    const replies = await workers.status(true, STATUS_TIMEOUT_MS);
-    const perWorker = replies.flatMap((r) => (r.metrics !== undefined ? [r.metrics] : []));
-    const merged = Registry.merge([AggregatorRegistry.aggregate(perWorker), own]);
-    return reply.type(own.contentType).send(await merged.metrics());
+    await workers.status(true, STATUS_TIMEOUT_MS);
+    const text = await clusterMetrics(workers.metrics.inputs((i) => workers.isServing(i)), asMetricJson(await processMetrics.getMetricsAsJSON()), own);
+    return reply.type(own.contentType).send(text);
   });
   return app;
 }
 
-/** 'starting' before every worker first served, 'restarting' while one is not serving, else the cluster state. */
-function overallState(workers: WorkerCluster): string {
+/**
+ * The aggregated /metrics text. The primary's process metrics (tsp_process_*, tsp_nodejs_*) go
+ * into the aggregation with the workers' (and the exited workers' counters): CPU seconds, memory
+ * and handles are summed over the pod's processes, event-loop lag averaged. The one prom-client
+ * leaves out of an aggregation, tsp_process_start_time_seconds, is the primary's (the pod's
+ * start): its metrics come first, with that metric's aggregator turned from "omit" to "first".
+ */
+export async function clusterMetrics(workerInputs: MetricJson[][], primaryProcess: MetricJson[], own: Registry): Promise<string> {
+  const primary = primaryProcess.map((m) => (m.aggregator === 'omit' ? { ...m, aggregator: 'first' } : m));
+  return Registry.merge([AggregatorRegistry.aggregate([primary, ...workerInputs]), own]).metrics();
+}
+
+/**
+ * The status word: 'starting' until every worker first served; 'shutting-down'; 'unavailable'
+ * when no worker serves; 'degraded' when some do not; else 'ok'.
+ */
+function overallState(workers: WorkerCluster, slots: readonly { state: string }[]): string {
   if (workers.state !== 'serving') return workers.state;
-  return workers.ready() ? 'serving' : 'restarting';
+  const serving = slots.filter((s) => s.state === 'serving').length;
+  if (serving === 0) return 'unavailable';
+  return serving < slots.length ? 'degraded' : 'ok';
 }
 
 export interface ClusterHealthBody {
@@ -57,7 +81,7 @@ export interface ClusterHealthBody {
     restarts: number;
     lastExit: { code: number | null; signal: string | null; at: string } | null;
     lastFailure: string | null;
-    /** Null when the worker has not answered (starting, restarting, or busy past the timeout). */
+    /** Null when the worker has not answered (starting, restarting, unresponsive, or busy past the timeout). */
     requests: number | null;
     config: WorkerHealth['config'] | null;
     events: WorkerHealth['events'] | null;
@@ -67,22 +91,24 @@ export interface ClusterHealthBody {
 /** The /health body: the single-process shape at top level, aggregated, plus each worker. */
 export function clusterHealth(workers: WorkerCluster, replies: readonly StatusReply[]): ClusterHealthBody {
   const answered = replies.flatMap((r) => (r.health !== undefined ? [r.health] : []));
-  // The laggiest worker's config (lowest sequence, then oldest success) describes the proxy.
-  const laggiest = [...answered].sort((a, b) => a.config.sequence - b.config.sequence || (a.config.lastSuccessAt ?? '').localeCompare(b.config.lastSuccessAt ?? ''))[0];
+  // Config only from serving workers (a starting one reads sequence 0); the laggiest of them
+  // (lowest sequence, then oldest success) describes the proxy.
+  const servingConfigs = replies.flatMap((r) => (r.health !== undefined && r.slot.state === 'serving' ? [r.health.config] : []));
+  const laggiest = [...servingConfigs].sort((a, b) => a.sequence - b.sequence || (a.lastSuccessAt ?? '').localeCompare(b.lastSuccessAt ?? ''))[0];
   const config: WorkerHealth['config'] = {
-    sequence: laggiest?.config.sequence ?? 0,
-    tenants: laggiest?.config.tenants ?? 0,
-    invalidTenants: laggiest?.config.invalidTenants ?? 0,
-    lastSuccessAt: laggiest?.config.lastSuccessAt ?? null,
-    lastError: answered.find((h) => h.config.lastError !== null)?.config.lastError ?? null,
-    consecutiveFailures: Math.max(0, ...answered.map((h) => h.config.consecutiveFailures)),
+    sequence: laggiest?.sequence ?? 0,
+    tenants: laggiest?.tenants ?? 0,
+    invalidTenants: laggiest?.invalidTenants ?? 0,
+    lastSuccessAt: laggiest?.lastSuccessAt ?? null,
+    lastError: servingConfigs.find((c) => c.lastError !== null)?.lastError ?? null,
+    consecutiveFailures: Math.max(0, ...servingConfigs.map((c) => c.consecutiveFailures)),
   };
   const events = {
     queueDepth: answered.reduce((a, h) => a + h.events.queueDepth, 0),
     dropped: answered.reduce((a, h) => a + h.events.dropped, 0),
   };
-  const state = overallState(workers);
-  const status = state !== 'serving' ? state : config.lastError !== null ? 'degraded' : 'ok';
+  const state = overallState(workers, replies.map((r) => r.slot));
+  const status = state === 'ok' && config.lastError !== null ? 'degraded' : state;
   return {
     status,
     config,
@@ -106,13 +132,13 @@ function primaryRegistry(workers: WorkerCluster): Registry {
   const registry = new Registry();
   new Gauge({
     name: 'tsp_proxy_workers',
-    help: 'API worker processes by state (serving, starting, stopping, restarting, stopped)',
+    help: `API worker processes by state (${SLOT_STATES.join(', ')})`,
     labelNames: ['state'],
     registers: [registry],
     collect() {
-      const counts: Record<string, number> = { serving: 0, starting: 0, stopping: 0, restarting: 0, stopped: 0 };
-      for (const s of workers.snapshot()) counts[s.state] = (counts[s.state] ?? 0) + 1;
-      for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      const counts = new Map<string, number>(SLOT_STATES.map((s) => [s, 0]));
+      for (const s of workers.snapshot()) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
+      for (const [state, n] of counts) this.set({ state }, n);
     },
   });
   new Counter({

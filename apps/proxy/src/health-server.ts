@@ -12,6 +12,28 @@ export interface HealthDeps {
   eventStatus(): { queueDepth: number; dropped: number };
 }
 
+/** The `config` part of /health, from the loader's status and the tenant counts. */
+export interface ConfigHealth {
+  sequence: number;
+  tenants: number;
+  invalidTenants: number;
+  lastSuccessAt: string | null;
+  lastError: string | null;
+  consecutiveFailures: number;
+}
+
+/** The /health `config` view of one proxy process (the cluster primary gets it from each worker). */
+export function configHealth(deps: Pick<HealthDeps, 'configStatus' | 'tenantCounts'>): ConfigHealth {
+  const config = deps.configStatus();
+  return {
+    sequence: config.sequence,
+    ...deps.tenantCounts(),
+    lastSuccessAt: config.lastSuccessAt === undefined ? null : new Date(config.lastSuccessAt).toISOString(),
+    lastError: config.lastError ?? null,
+    consecutiveFailures: config.consecutiveFailures,
+  };
+}
+
 /**
  * Health on its own port: /live (200 unless shutting down), /ready and /health (200 when
  * serving, 500 while starting or shutting down; /health adds detail, and says "degraded" when
@@ -29,20 +51,10 @@ export function buildHealthServer(deps: HealthDeps): FastifyInstance {
     return reply.code(serving() ? 200 : 500).send({ status: serving() ? 'ready' : deps.lifecycle.state });
   });
   app.get('/health', async (_req, reply) => {
-    const config = deps.configStatus();
-    const degraded = config.lastError !== undefined;
+    const config = configHealth(deps);
+    const degraded = config.lastError !== null;
     const status = !serving() ? deps.lifecycle.state : degraded ? 'degraded' : 'ok';
-    return reply.code(serving() ? 200 : 500).send({
-      status,
-      config: {
-        sequence: config.sequence,
-        ...deps.tenantCounts(),
-        lastSuccessAt: config.lastSuccessAt === undefined ? null : new Date(config.lastSuccessAt).toISOString(),
-        lastError: config.lastError ?? null,
-        consecutiveFailures: config.consecutiveFailures,
-      },
-      events: deps.eventStatus(),
-    });
+    return reply.code(serving() ? 200 : 500).send({ status, config, events: deps.eventStatus() });
   });
   app.get('/metrics', async (_req, reply) => {
     return reply.type(deps.registry.contentType).send(await deps.registry.metrics());

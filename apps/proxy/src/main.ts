@@ -7,7 +7,7 @@ import { buildClusterHealthServer } from './cluster-health';
 import { parseProxyConfig, ProxyConfig } from './proxy-config';
 import { createProxyRuntime } from './proxy-runtime';
 import { runProxyWorker } from './proxy-worker';
-import { WorkerCluster } from './worker-cluster';
+import { resolveWorkerCount, supervisorDeadlineMs, WorkerCluster } from './worker-cluster';
 
 /**
  * The only place that reads configuration: TSP_SERVICE_ACCOUNT_FILE (optional env file), then
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const config = parseProxyConfig(environmentWithServiceAccountFile(process.env));
   const logger = createLogger({ level: config.logLevel, service: 'tsp-proxy' });
   if (ignoredAwsEndpoints.length > 0) logger.warn('AWS endpoint variables ignored: endpoints come from tenant configs', { variables: ignoredAwsEndpoints });
-  const workers = config.workers > 0 ? config.workers : usableCpus({ parallelism: availableParallelism(), ...readCgroupCpuFiles() });
+  const workers = resolveWorkerCount(config.workers, () => usableCpus({ parallelism: availableParallelism(), ...readCgroupCpuFiles() }));
   if (workers === 1) await runSingleProcess(config, logger);
   else await runCluster(config, logger, workers);
 }
@@ -44,7 +44,11 @@ async function runSingleProcess(config: ProxyConfig, logger: Logger): Promise<vo
   });
 }
 
-/** Several API workers sharing the port; this process supervises them and serves health. */
+/**
+ * Several API workers sharing the port; this process supervises them and serves health. It is
+ * kept minimal (no API traffic, no KMS or broker calls): if it crashes, node's cluster module
+ * ends every worker at once (their IPC channel closes), cutting the requests in flight.
+ */
 async function runCluster(config: ProxyConfig, logger: Logger, workers: number): Promise<void> {
   const supervisor = new WorkerCluster({ config, logger, workers });
   const health = buildClusterHealthServer(supervisor);
@@ -56,7 +60,9 @@ async function runCluster(config: ProxyConfig, logger: Logger, workers: number):
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     async shutdown() {
       try {
-        await supervisor.shutdown(config.shutdownTimeoutMs);
+        // A little before runService's own deadline (which exits at once), so that on a timeout
+        // the supervisor kills the workers and the health server closes, reported as such.
+        await supervisor.shutdown(supervisorDeadlineMs(config.shutdownTimeoutMs));
       } finally {
         await health.close();
       }

@@ -1,6 +1,7 @@
 import { isolateCloudSdkEnvironment } from '@tsp/app-support';
 import { createLogger, Logger } from '@tsp/observability';
-import { isPrimaryMessage, WorkerHealth, WorkerMessage } from './cluster-messages';
+import { asMetricJson, isPrimaryMessage, MetricJson, WorkerHealth, WorkerMessage } from './cluster-messages';
+import { configHealth } from './health-server';
 import type { ProxyConfig } from './proxy-config';
 import { LineGroupedWriter } from './line-grouped-writer';
 import { createProxyRuntime, ProxyRuntime } from './proxy-runtime';
@@ -9,12 +10,16 @@ import { createProxyRuntime, ProxyRuntime } from './proxy-runtime';
  * One API worker of the proxy's cluster (TSP_WORKERS >= 2): the full proxy runtime (its own
  * config loader and long-poll, leased-key cache and event queue) listening on the shared API
  * port, without a health listener: the primary serves health from what each worker reports.
- * The config arrives over IPC from the primary, which validated it; nothing here reads env or files.
+ * The config arrives over IPC from the primary, which validated it; it is frozen here, and
+ * nothing here reads env (the worker is forked without the settings' variables) or files.
  *
  * Signals: a Ctrl-C reaches the whole process group, so the primary and every worker get SIGINT;
  * the primary owns it and asks each worker to drain (tsp:shutdown), so a worker ignores SIGINT
  * (draining twice, or exiting early, would cut requests). SIGTERM sent to one worker drains that
- * worker (the primary then restarts it); the primary vanishing (IPC disconnect) drains it too.
+ * worker (the primary then restarts it). If the primary dies, node's cluster module exits each
+ * worker at once when the IPC channel closes (before any listener of ours could drain it): a
+ * primary crash cuts the requests in flight, which is why the primary is kept minimal (no API
+ * traffic, no KMS or broker calls).
  */
 export function runProxyWorker(): void {
   let runtime: ProxyRuntime | undefined;
@@ -63,11 +68,12 @@ export function runProxyWorker(): void {
 
   process.on('SIGINT', () => undefined);
   process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('disconnect', () => void stop('primary gone'));
   process.on('message', (m: unknown) => {
     if (!isPrimaryMessage(m)) return;
-    if (m.type === 'tsp:config') {
-      if (runtime === undefined && !stopping) void start(m.index, m.config);
+    if (m.type === 'tsp:ping') {
+      send({ type: 'tsp:pong', id: m.id });
+    } else if (m.type === 'tsp:config') {
+      if (runtime === undefined && !stopping) void start(m.index, freezeConfig(m.config));
     } else if (m.type === 'tsp:shutdown') {
       void stop('asked by the primary');
     } else {
@@ -78,6 +84,11 @@ export function runProxyWorker(): void {
     }
   });
   send({ type: 'tsp:hello' });
+}
+
+/** The config as received (a structured clone): frozen like the one parseProxyConfig returns. */
+function freezeConfig(config: ProxyConfig): ProxyConfig {
+  return Object.freeze({ ...config, apiKeys: Object.freeze([...config.apiKeys]) });
 }
 
 const EMPTY_HEALTH: WorkerHealth = {
@@ -92,23 +103,16 @@ interface Sample {
 }
 
 /** This worker's health and, when asked, its metrics as JSON for AggregatorRegistry.aggregate. */
-async function status(runtime: ProxyRuntime | undefined, withMetrics: boolean): Promise<{ health: WorkerHealth; metrics?: object[] }> {
+async function status(runtime: ProxyRuntime | undefined, withMetrics: boolean): Promise<{ health: WorkerHealth; metrics?: MetricJson[] }> {
   if (runtime === undefined) return { health: EMPTY_HEALTH, ...(withMetrics ? { metrics: [] } : {}) };
   const d = runtime.healthDeps;
-  const config = d.configStatus();
   const requestsMetric = d.registry.getSingleMetric('tsp_requests_total');
   const requests = requestsMetric === undefined ? [] : ((await requestsMetric.get()).values as Sample[]);
   const health: WorkerHealth = {
     state: d.lifecycle.state,
-    config: {
-      sequence: config.sequence,
-      ...d.tenantCounts(),
-      lastSuccessAt: config.lastSuccessAt === undefined ? null : new Date(config.lastSuccessAt).toISOString(),
-      lastError: config.lastError ?? null,
-      consecutiveFailures: config.consecutiveFailures,
-    },
+    config: configHealth(d),
     events: d.eventStatus(),
     requests: requests.reduce((a, s) => a + s.value, 0),
   };
-  return withMetrics ? { health, metrics: await d.registry.getMetricsAsJSON() } : { health };
+  return withMetrics ? { health, metrics: asMetricJson(await d.registry.getMetricsAsJSON()) } : { health };
 }

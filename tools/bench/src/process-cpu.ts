@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 
 let ticksPerSecond: number | undefined;
 
-function clockTicks(): number {
+/** USER_HZ, the unit of /proc's CPU times (getconf CLK_TCK; 100 when it cannot be read). */
+export function clockTicks(): number {
   if (ticksPerSecond === undefined) {
     const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 5000 });
     const n = Number((r.stdout ?? '').trim());

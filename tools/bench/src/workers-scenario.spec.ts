@@ -1,5 +1,5 @@
 import { readOptions } from './options';
-import { formatWorkersReport, WorkersReport, WorkersRun, workersTargets } from './workers-scenario';
+import { formatWorkersReport, pidsFromHealth, WorkersReport, WorkersRun, workersTargets } from './workers-scenario';
 
 const run = (workers: number, rps: number, proxyCores: number): WorkersRun => ({
   workers,
@@ -30,4 +30,10 @@ test('BENCH_SKIP_WORKERS=1 skips the runs', () => {
   expect(readOptions({ BENCH_SKIP_WORKERS: '1' }).skipWorkers).toBe(true);
   expect(workersTargets({ skipped: true, reason: 'BENCH_SKIP_WORKERS=1' })).toEqual([]);
   expect(formatWorkersReport({ skipped: true, reason: 'BENCH_SKIP_WORKERS=1' })).toContain('skipped');
+});
+
+test('the measured pids: the primary and the running workers only (a restarting slot has pid null)', () => {
+  const body = { status: 'degraded', workers: [{ index: 0, pid: 1201, state: 'serving' }, { index: 1, pid: null, state: 'restarting' }] };
+  expect(pidsFromHealth(1200, body)).toEqual([1200, 1201]);
+  expect(pidsFromHealth(1200, { status: 'ok' })).toEqual([1200]);
 });

@@ -3,7 +3,7 @@ import type { DevEnvironment } from '@tsp/dev-environment';
 import type { ProcessRegistry } from './child-processes';
 import { chooseLoadGenerator } from './load-generator';
 import type { BenchOptions } from './options';
-import { processCpuMs, reapedChildrenCpuMs } from './process-cpu';
+import { clockTicks, processCpuMs, reapedChildrenCpuMs } from './process-cpu';
 import { isRecord, RunningProxy, startProxy } from './proxy-launcher';
 import { RawResult, runScenario } from './run-scenario';
 import { checkWrap, LEASED_TENANT, requestBody, WRAP_PATH } from './scenarios';
@@ -67,17 +67,24 @@ function machineCpuMs(): number {
   const ticks = (line ?? '').trim().split(/\s+/).slice(1).map(Number);
   const total = ticks.slice(0, 8).reduce((a, n) => a + (Number.isFinite(n) ? n : 0), 0);
   const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
-  // /proc/stat counts in USER_HZ, 100 on Linux.
-  return ((total - idle) * 1000) / 100;
+  // /proc/stat counts in USER_HZ.
+  return ((total - idle) * 1000) / clockTicks();
 }
 
-/** The primary's pid and, with workers, theirs (from /health). */
+/**
+ * The primary's pid and, with workers, those of the running ones (from /health, which gives a
+ * slot's pid only while its worker runs: null while it restarts).
+ */
 async function proxyPids(p: RunningProxy): Promise<number[]> {
   const res = await fetch(`${p.healthUrl}/health`, { signal: AbortSignal.timeout(5000) });
-  const body: unknown = await res.json();
+  return pidsFromHealth(p.proc.pid, await res.json());
+}
+
+/** The primary's pid, then each worker's pid that /health gives (a number: a running worker). */
+export function pidsFromHealth(primaryPid: number, body: unknown): number[] {
   const workers = isRecord(body) && Array.isArray(body['workers']) ? (body['workers'] as unknown[]) : [];
   const pids = workers.flatMap((w) => (isRecord(w) && typeof w['pid'] === 'number' ? [w['pid']] : []));
-  return [p.proc.pid, ...pids];
+  return [primaryPid, ...pids];
 }
 
 function cpuOf(pids: readonly number[]): number {
