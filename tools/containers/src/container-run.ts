@@ -1,13 +1,29 @@
-import { podman, podmanOk, removeContainers, removeVolumes } from './podman';
+import { readFileSync } from 'node:fs';
+import { IMAGE_APPS, ImageApp } from './images';
+import { ownerAlive, ownerId, podman, podmanOk, removeContainers, removeVolumes } from './podman';
 
-/** Label on every container and volume a test makes: the pid of the process that made it. */
-export const OWNER_LABEL = 'io.tsp.owner-pid';
+/** Label on every container and volume a test makes: the owner id (podman.ts) of the process that made it. */
+export const OWNER_LABEL = 'io.tsp.owner';
+
+/**
+ * Each app's bind address variable. The images set it to 0.0.0.0 (in a container the network
+ * namespace is the boundary); on the host network that would open the app to the machine's
+ * network, so runArgs sets it to 127.0.0.1.
+ */
+export const BIND_HOST_ENV: Readonly<Record<ImageApp, string>> = { proxy: 'TSP_HOST', logdriver: 'TSP_LOGDRIVER_HOST', 'config-broker': 'TSP_BROKER_HOST' };
+
+/** The app of one of our image references (`…/tsp-<app>:<tag>`), or undefined. */
+export function appOfRef(image: string): ImageApp | undefined {
+  const name = (image.split('@')[0] ?? '').split('/').pop()?.split(':')[0];
+  return IMAGE_APPS.find((a) => name === `tsp-${a}`);
+}
 
 /**
  * Containers as the tests (and W3's compose checks) run them: always `--network=host` (every
  * packet stays on 127.0.0.1; no bridge, no network created), read-only root with NO tmpfs
  * (what Kubernetes' readOnlyRootFilesystem gives: nothing may write outside the volumes), the
- * image's own user (10001). Detached; removed by name by the caller (removeContainers).
+ * image's own user (10001), its bind address 127.0.0.1 (BIND_HOST_ENV: never the images' 0.0.0.0
+ * on the host network). Detached; removed by name by the caller (removeContainers).
  */
 export interface ContainerSpec {
   name: string;
@@ -24,10 +40,19 @@ export interface ContainerSpec {
   readOnly?: boolean;
 }
 
+/**
+ * The `podman run` arguments of a spec. Throws for an image that is not one of ours (its bind
+ * variable is unknown) and for a bind address other than 127.0.0.1 in `env`.
+ */
 export function runArgs(spec: ContainerSpec, detach = true): string[] {
-  const args = ['run', ...(detach ? ['-d'] : ['--rm']), '--name', spec.name, '--network=host', '--pull=never', '--label', `${OWNER_LABEL}=${process.pid}`];
+  const app = appOfRef(spec.image);
+  if (app === undefined) throw new Error(`runArgs: ${spec.image} is not one of the tsp-{${IMAGE_APPS.join(',')}} images: its bind address cannot be pinned to 127.0.0.1`);
+  const bind = BIND_HOST_ENV[app];
+  const given = spec.env?.[bind];
+  if (given !== undefined && given !== '127.0.0.1') throw new Error(`runArgs: ${spec.name} sets ${bind}=${given}; on the host network only 127.0.0.1 is allowed`);
+  const args = ['run', ...(detach ? ['-d'] : ['--rm']), '--name', spec.name, '--network=host', '--pull=never', '--label', `${OWNER_LABEL}=${ownerId()}`];
   if (spec.readOnly !== false) args.push('--read-only', '--read-only-tmpfs=false');
-  for (const [k, v] of Object.entries(spec.env ?? {})) args.push('-e', `${k}=${v}`);
+  for (const [k, v] of Object.entries({ ...spec.env, [bind]: '127.0.0.1' })) args.push('-e', `${k}=${v}`);
   if (spec.envFile !== undefined) args.push('--env-file', spec.envFile);
   for (const v of spec.volumes ?? []) args.push('-v', v);
   if (spec.entrypoint !== undefined) args.push('--entrypoint', spec.entrypoint);
@@ -90,28 +115,58 @@ export async function volumeMountpoint(volume: string): Promise<string> {
 
 /** Creates a named volume labelled with this process as its owner. */
 export async function createVolume(name: string): Promise<void> {
-  await podmanOk(['volume', 'create', '--label', `${OWNER_LABEL}=${process.pid}`, name]);
+  await podmanOk(['volume', 'create', '--label', `${OWNER_LABEL}=${ownerId()}`, name]);
 }
 
 /**
- * Removes containers and volumes left by a test process that died before its cleanup (their
- * owner pid no longer runs); those of live processes (a concurrent run) are left alone.
+ * Removes containers and volumes left by a test process that died before its cleanup (its owner
+ * id is certainly dead: ownerAlive); those of live processes, or of processes in another pid
+ * namespace (a concurrent run we cannot see), are left alone.
  */
 export async function removeOrphans(): Promise<void> {
-  const dead = (pid: string): boolean => {
-    try {
-      process.kill(Number(pid), 0);
-      return false;
-    } catch {
-      return true;
-    }
-  };
   const list = async (args: string[]): Promise<string[]> =>
     (await podman(args)).stdout
       .split('\n')
       .map((l) => l.trim().split(' '))
-      .filter(([name, pid]) => name !== undefined && name !== '' && pid !== undefined && /^\d+$/.test(pid) && dead(pid))
+      .filter(([name, owner]) => name !== undefined && name !== '' && owner !== undefined && owner !== '' && !ownerAlive(owner))
       .map(([name]) => name ?? '');
   await removeContainers(await list(['ps', '-a', '--filter', `label=${OWNER_LABEL}`, '--format', `{{.Names}} {{index .Labels "${OWNER_LABEL}"}}`]));
   await removeVolumes(await list(['volume', 'ls', '--filter', `label=${OWNER_LABEL}`, '--format', `{{.Name}} {{index .Labels "${OWNER_LABEL}"}}`]));
+}
+
+/**
+ * The local addresses of the TCP sockets listening on `port` in THIS network namespace (the
+ * host's, which --network=host containers share), from /proc/net/tcp{,6}: e.g. ['127.0.0.1'],
+ * or ['0.0.0.0'] / ['::'] for a server open to the machine's network.
+ */
+export function listenAddresses(port: number): string[] {
+  const found: string[] = [];
+  for (const [file, v6] of [['/proc/net/tcp', false], ['/proc/net/tcp6', true]] as const) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (local === undefined || state !== '0A') continue; // 0A: LISTEN
+      const [addr, hexPort] = local.split(':');
+      if (addr === undefined || Number.parseInt(hexPort ?? '', 16) !== port) continue;
+      found.push(v6 ? ipv6(addr) : ipv4(addr));
+    }
+  }
+  return found;
+}
+
+/** /proc/net/tcp's little-endian hex address, as a dotted quad. */
+function ipv4(hex: string): string {
+  return [6, 4, 2, 0].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)).join('.');
+}
+
+/** /proc/net/tcp6's address (four little-endian 32-bit words): '::' for any, '::1', else the words in hex. */
+function ipv6(hex: string): string {
+  if (/^0+$/.test(hex)) return '::';
+  if (hex === '00000000000000000000000001000000') return '::1';
+  return hex;
 }

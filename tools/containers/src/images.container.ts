@@ -1,13 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { BuiltImages, buildImages, IMAGE_APPS, ImageApp, podmanOk, removeContainers, REPO_ROOT, requirePodman, runToEnd } from './index';
+import { IMAGE_APPS, ImageApp, podmanOk, removeContainers, REPO_ROOT, requirePodman, runToEnd, TestImages, testImages } from './index';
 
 /**
  * The three images, built with podman from the local bases (no registry): their metadata is
  * what the deployment contract says (non-root 10001, entrypoint, STOPSIGNAL, HEALTHCHECK, volumes,
  * OCI labels), and each runs as 10001 on a read-only root with no tmpfs: the app cannot write to
  * its code or /tmp, only to its declared volume.
+ *
+ * Network: the image builds reach the npm registry (npm ci, --network=host) and the local bases'
+ * mmdebstrap reaches deb.debian.org, by design; under `npm test` that happens once, in the
+ * pre-build step before the container pass (testImages). The containers send nothing anywhere.
  */
 jest.setTimeout(120_000);
 
@@ -28,19 +32,25 @@ const EXPECTED: Record<ImageApp, { ports: string[]; volume?: string; env: string
 };
 
 const run = `tsp-ctest-img-${randomBytes(3).toString('hex')}`;
-let built: BuiltImages;
+let built: TestImages | undefined;
+
+function images(): TestImages {
+  if (built === undefined) throw new Error('the images were not prepared (see beforeAll)');
+  return built;
+}
 
 beforeAll(async () => {
   requirePodman();
-  built = await buildImages();
+  built = await testImages();
 }, 20 * 60_000);
 
 afterAll(async () => {
   await removeContainers(IMAGE_APPS.map((a) => `${run}-${a}`));
+  await built?.release();
 });
 
 test.each(IMAGE_APPS)('the %s image: user 10001, entrypoint, STOPSIGNAL, HEALTHCHECK, ports, volume and OCI labels', async (app) => {
-  const [inspected] = JSON.parse(await podmanOk(['image', 'inspect', built.refs[app]])) as { Config: ImageConfig; Healthcheck?: { Test: string[] } }[];
+  const [inspected] = JSON.parse(await podmanOk(['image', 'inspect', images().refs[app]])) as { Config: ImageConfig; Healthcheck?: { Test: string[] } }[];
   const config = inspected?.Config;
   expect(config?.User).toBe('10001:10001');
   expect(config?.Entrypoint).toEqual(['node', `/app/dist/apps/${app}/main.js`]);
@@ -77,14 +87,14 @@ console.log(JSON.stringify({
 test.each(IMAGE_APPS)('the %s image runs as 10001:10001 on a read-only root (no tmpfs); only its volume is writable; the native SQLite binding loads', async (app) => {
   const volume = EXPECTED[app].volume ?? '';
   // --rm also removes the anonymous volume podman makes for the declared VOLUME.
-  const r = await runToEnd({ name: `${run}-${app}`, image: built.refs[app], entrypoint: 'node', args: ['-e', PROBE, volume] });
+  const r = await runToEnd({ name: `${run}-${app}`, image: images().refs[app], entrypoint: 'node', args: ['-e', PROBE, volume] });
   expect(r.code).toBe(0);
   const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
   expect(out).toEqual({ uid: 10001, gid: 10001, app: 'EROFS', tmp: 'EROFS', root: 'EROFS', volume: volume === '' ? null : 'ok', sqlite: 42 });
 });
 
 test('the broker image carries the admin CLI', async () => {
-  const r = await runToEnd({ name: `${run}-config-broker`, image: built.refs['config-broker'], entrypoint: 'node', args: ['/app/dist/tools/admin-cli/main.js', 'help'] });
+  const r = await runToEnd({ name: `${run}-config-broker`, image: images().refs['config-broker'], entrypoint: 'node', args: ['/app/dist/tools/admin-cli/main.js', 'help'] });
   expect(r.code).toBe(0);
   expect(`${r.stdout}${r.stderr}`).toContain('service-account');
 });

@@ -20,7 +20,8 @@ export interface LocalBases {
 const HOST_NODE = '/usr/bin/node';
 const HOST_NPM = '/usr/lib/node_modules/npm';
 const HOST_HEADERS = '/usr/include/node';
-const VERSION_LABEL = 'io.tsp.node-version';
+/** On the bases, so on every image and intermediate layer built from them: how images.ts finds this repo's images. */
+export const VERSION_LABEL = 'io.tsp.node-version';
 const DEBIAN = 'http://deb.debian.org/debian';
 /** Sources given explicitly: mmdebstrap would otherwise read them from a non-terminal stdin. */
 const SOURCES = [`deb ${DEBIAN} bookworm main`, `deb ${DEBIAN} bookworm-updates main`, 'deb http://deb.debian.org/debian-security bookworm-security main'];
@@ -47,7 +48,7 @@ async function labelOf(ref: string): Promise<string | undefined> {
 /**
  * Builds the two bases when missing (or made from another Node version) and returns their
  * names; reuses them otherwise. mmdebstrap's output goes to `logFile`. Needs root, mmdebstrap
- * and Debian's mirror (apt); takes a minute or two the first time.
+ * and Debian's mirror (reaches deb.debian.org, by design); takes a minute or two the first time.
  */
 export async function ensureLocalBases(logFile = path.join(CONTAINERS_VAR_DIR, 'bases.log')): Promise<LocalBases> {
   const version = hostNodeVersion();

@@ -1,11 +1,17 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 /** The repository root (build context of docker/*.Dockerfile). */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
-/** Where the container helpers keep their containers.conf, locks and build logs (var/ is git-ignored). */
+/** Where the container helpers keep their containers.conf and build logs (var/ is git-ignored). */
 export const CONTAINERS_VAR_DIR = path.join(REPO_ROOT, 'var', 'containers');
+/**
+ * Where the build locks live: machine-wide, not per checkout, because podman's image store (and
+ * the tags localhost/tsp-*) is shared by every checkout on the machine (a CI clone and a work tree).
+ */
+export const LOCK_DIR = path.join(tmpdir(), 'tsp-containers-locks');
 
 /**
  * What podman and buildah need on our machines (issue 6's recipe): cgroups are hybrid and root
@@ -128,18 +134,72 @@ export async function removeVolumes(names: readonly string[]): Promise<void> {
 }
 
 /**
- * Runs `fn` holding an exclusive lock (a directory under var/containers), so two processes (two
- * test runs, a test and a compose run) do not build the same base image at once. A lock whose
- * holder died is taken over.
+ * Who owns a lock, a container, a volume or a run tag: `b<boot id>-n<pid namespace>-p<pid>-s<start
+ * time>`. A bare pid is not enough: it is reused, and meaningless in another pid namespace (a CI
+ * job in a container sharing this podman storage). Also a valid image tag (see images.ts).
+ */
+export function ownerId(pid = process.pid): string {
+  return `b${bootId()}-n${pidNamespace()}-p${pid}-s${startTime(pid) ?? 'x'}`;
+}
+
+const OWNER_RE = /^b([0-9a-fx]+)-n(\d+|x)-p(\d+)-s(\d+|x)$/;
+
+/**
+ * Whether an owner id may still be running. Dead only when that is certain: the machine was
+ * rebooted since (another boot id), or the process, in OUR pid namespace, is gone or is another
+ * process now (another start time). An owner in another pid namespace counts as alive: we cannot
+ * see it, so its containers, images and locks are left alone.
+ */
+export function ownerAlive(owner: string): boolean {
+  const m = OWNER_RE.exec(owner);
+  if (m === null) return false; // not written by us (or truncated): nobody to wait for
+  const [, boot, ns, pid, start] = m;
+  if (boot !== bootId()) return false;
+  if (ns !== pidNamespace()) return true;
+  const now = startTime(Number(pid));
+  return now !== undefined && (start === 'x' || now === start);
+}
+
+function bootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().replace(/-/g, '').slice(0, 12);
+  } catch {
+    return 'x';
+  }
+}
+
+function pidNamespace(): string {
+  try {
+    return /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))?.[1] ?? 'x';
+  } catch {
+    return 'x';
+  }
+}
+
+/** Field 22 of /proc/<pid>/stat (clock ticks after boot); undefined when the process does not exist. */
+function startTime(pid: number): string | undefined {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs `fn` holding an exclusive lock (a directory under LOCK_DIR), so two processes (two test
+ * runs, two checkouts, a test and a compose run) do not build the same images at once. The lock
+ * records its holder's owner id; a lock whose holder is certainly dead (ownerAlive) is taken over.
  */
 export async function withLock<T>(name: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
-  const dir = path.join(CONTAINERS_VAR_DIR, `${name}.lock`);
-  mkdirSync(CONTAINERS_VAR_DIR, { recursive: true });
+  const dir = path.join(LOCK_DIR, `${name}.lock`);
+  mkdirSync(LOCK_DIR, { recursive: true });
   const end = Date.now() + timeoutMs;
   for (;;) {
     try {
       mkdirSync(dir);
-      writeFileSync(path.join(dir, 'pid'), String(process.pid));
+      writeFileSync(path.join(dir, 'owner'), ownerId());
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
@@ -147,7 +207,7 @@ export async function withLock<T>(name: string, timeoutMs: number, fn: () => Pro
         rmSync(dir, { recursive: true, force: true });
         continue;
       }
-      if (Date.now() > end) throw new Error(`timed out waiting for the lock ${dir} (held by another build; remove it if no build runs)`);
+      if (Date.now() > end) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for the lock ${dir} (held by ${lockHolder(dir)}; remove it if no build runs)`);
       await new Promise((r) => setTimeout(r, 500));
     }
   }
@@ -158,23 +218,43 @@ export async function withLock<T>(name: string, timeoutMs: number, fn: () => Pro
   }
 }
 
-function lockHolderDead(dir: string): boolean {
-  let pid: number;
+function lockHolder(dir: string): string | undefined {
   try {
-    pid = Number(readFileSync(path.join(dir, 'pid'), 'utf8'));
+    return readFileSync(path.join(dir, 'owner'), 'utf8').trim();
   } catch {
-    // No pid yet: a holder between mkdir and write, unless the lock is old.
+    return undefined;
+  }
+}
+
+function lockHolderDead(dir: string): boolean {
+  const owner = lockHolder(dir);
+  const legacyPid = readPidFile(dir); // a lock of an older checkout: a bare pid
+  if (legacyPid !== undefined) return !pidRuns(legacyPid);
+  if (owner === undefined || owner === '') {
+    // No owner yet: a holder between mkdir and write, unless the lock is old.
     try {
       return Date.now() - statSync(dir).mtimeMs > 10_000;
     } catch {
       return true;
     }
   }
-  if (!Number.isInteger(pid) || pid <= 0) return true;
+  return !ownerAlive(owner);
+}
+
+function readPidFile(dir: string): number | undefined {
+  try {
+    return Number(readFileSync(path.join(dir, 'pid'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function pidRuns(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return false;
-  } catch {
     return true;
+  } catch {
+    return false;
   }
 }

@@ -8,7 +8,7 @@ import { generateEncodedKeyPair } from '@tsp/config-crypto';
 import { FakeAwsKms, startFakeAwsKms } from '@tsp/fake-aws-kms';
 import { freePort, waitUntil } from '@tsp/test-support';
 import { brokerAdminClient, BrokerAdminCall } from '../../../apps/config-broker/e2e/broker-process';
-import { BuiltImages, buildImages, containerLogs, containerState, createVolume, podman, podmanOk, removeContainers, removeOrphans, removeVolumes, requirePodman, startContainer, volumeMountpoint, waitForHttp } from './index';
+import { containerLogs, containerState, createVolume, listenAddresses, podman, podmanOk, removeContainers, removeOrphans, removeVolumes, requirePodman, startContainer, TestImages, testImages, volumeMountpoint, waitForHttp } from './index';
 
 /**
  * The paired images as a vendor runs them, driven by the UNMODIFIED Node Tenant Security Client:
@@ -16,6 +16,11 @@ import { BuiltImages, buildImages, containerLogs, containerState, createVolume, 
  * packet on 127.0.0.1), read-only roots without tmpfs, the service-account file mounted
  * read-only. The tenant's KMS is the AWS KMS fake on the host (latency injection for the stop
  * test); its logging config is a webhook to a receiver on the host that can be "down".
+ * Every app binds 127.0.0.1 (runArgs overrides the images' 0.0.0.0; checked on the host's sockets).
+ *
+ * Network: the image builds reach the npm registry (npm ci) and the local bases' mmdebstrap
+ * deb.debian.org, by design (under `npm test`: once, in the pre-build step); the stack itself
+ * sends every packet to 127.0.0.1.
  */
 jest.setTimeout(180_000);
 
@@ -29,7 +34,7 @@ const run = `tsp-ctest-${randomBytes(3).toString('hex')}`;
 const names = { broker: `${run}-broker`, proxy: `${run}-proxy`, logdriver: `${run}-logdriver`, logdriver2: `${run}-logdriver2` };
 const volumes = { broker: `${run}-broker-data`, spool: `${run}-spool` };
 
-let built: BuiltImages;
+let built: TestImages;
 let work: string;
 let fake: FakeAwsKms | undefined;
 let receiver: WebhookReceiver | undefined;
@@ -91,7 +96,7 @@ function delivered(): Map<string, Record<string, unknown>> {
 beforeAll(async () => {
   requirePodman();
   await removeOrphans();
-  built = await buildImages();
+  built = await testImages();
   for (const v of Object.values(volumes)) await createVolume(v);
   work = mkdtempSync(path.join(tmpdir(), 'tsp-ctest-'));
   for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
@@ -153,6 +158,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await removeContainers(Object.values(names));
   await removeVolumes(Object.values(volumes));
+  await built?.release();
   await fake?.stop();
   await receiver?.close();
   if (work !== undefined) rmSync(work, { recursive: true, force: true });
@@ -175,6 +181,8 @@ test('the Node client wraps and unwraps through the proxy container; every conta
     expect(users.length).toBeGreaterThan(0);
     expect(new Set(users)).toEqual(new Set([String(UID)]));
   }
+  // On the host network, every app listens on loopback only (never the images' 0.0.0.0).
+  for (const port of Object.values(ports)) expect({ port, addresses: listenAddresses(port) }).toEqual({ port, addresses: ['127.0.0.1'] });
   // The broker keeps its SQLite database on its volume.
   expect(existsSync(path.join(await volumeMountpoint(volumes.broker), 'broker.db'))).toBe(true);
 });
