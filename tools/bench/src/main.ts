@@ -32,7 +32,7 @@ import { measureWorkers, workersTargets } from './workers-scenario';
  * BENCH_SKIP_LOGDRIVER_THROUGHPUT, BENCH_LOGDRIVER_EVENTS (logdriver-throughput.ts),
  * BENCH_SKIP_BROKER, BENCH_BROKER_TENANTS, BENCH_BROKER_LONG_POLLS, BENCH_BROKER_AWS_EVERY (the config
  * broker serving an N-tenant document to a proxy: broker-document.ts), BENCH_SKIP_WORKERS (the proxy
- * with TSP_WORKERS=1 and 2, nothing pinned: workers-scenario.ts).
+ * with TSP_WORKERS=1 and 2, and two independent TSP_WORKERS=1 proxies, nothing pinned: workers-scenario.ts).
  */
 const note = (s: string): void => {
   process.stderr.write(`bench: ${s}\n`);
@@ -236,7 +236,7 @@ function budgetMs(opts: BenchOptions): number {
   const logdriver = opts.skipLogdriverThroughput ? 0 : 300;
   // Seeding runs at roughly 1,000 tenants/s on tmpfs; two proxies; the rest is a minute.
   const broker = opts.skipBroker ? 0 : 2 * (opts.readyTimeoutSeconds + opts.settleSeconds) + Math.ceil(opts.brokerTenants / 250) + 300;
-  const workers = opts.skipWorkers ? 0 : 2 * perScenario + 60;
+  const workers = opts.skipWorkers ? 0 : 3 * perScenario + 60;
   return (9 * perScenario + cloud + memory + logdriver + broker + workers + 120) * 1000;
 }
 

@@ -53,7 +53,7 @@ export interface BenchOptions {
   brokerLongPolls: number;
   /** Every k-th seeded tenant's second KMS config is an AWS one, 0: none (BENCH_BROKER_AWS_EVERY). */
   brokerAwsEvery: number;
-  /** BENCH_SKIP_WORKERS=1 skips the TSP_WORKERS=1 vs 2 runs (workers-scenario.ts). */
+  /** BENCH_SKIP_WORKERS=1 skips the TSP_WORKERS=1 vs 2 runs and their control (workers-scenario.ts). */
   skipWorkers: boolean;
   /** JSON output file (BENCH_OUTPUT). */
   outputFile: string;

@@ -60,7 +60,7 @@ export interface BenchReport {
   /** The config broker serving an N-tenant document to a proxy (broker-document.ts). */
   broker: BrokerDocumentReport;
   cloud: CloudReport;
-  /** The proxy with 1 and 2 API workers (TSP_WORKERS), nothing pinned. */
+  /** The proxy with 1 and 2 API workers (TSP_WORKERS), and two independent 1-worker proxies (the control), nothing pinned. */
   workers: WorkersReport;
   logdriver: {
     /** Events/s the logdriver delivered during each (f) row with it, by scenario id. */
