@@ -94,9 +94,13 @@ async function requestsTotal(p: ProxyProcess): Promise<number> {
   return sumOf(await res.text(), 'tsp_requests_total');
 }
 
-/** TSP_WORKERS=2; API_KEY also in the environment (besides the service account file), to check the workers do not get it. */
+/**
+ * TSP_WORKERS=2; API_KEY also in the environment (besides the service account file), to check
+ * the workers do not get it; and an ordinary variable only this test sets (not TSP_*: those
+ * are settings), to check the workers get the rest of the environment.
+ */
 const startTwoWorkers = (extra: { detached?: boolean } = {}): Promise<ProxyProcess> =>
-  startProxy({ serviceAccountFile: env.env.serviceAccountFile, env: { TSP_WORKERS: '2', TSP_KMS_TIMEOUT_MS: '15000', API_KEY: env.apiKey }, ...extra });
+  startProxy({ serviceAccountFile: env.env.serviceAccountFile, env: { TSP_WORKERS: '2', TSP_KMS_TIMEOUT_MS: '15000', API_KEY: env.apiKey, WORKERS_E2E_MARKER: '1' }, ...extra });
 
 beforeAll(async () => {
   fakes = await startCloudFakes();
@@ -137,7 +141,7 @@ describe('TSP_WORKERS=2', () => {
     expect(h.config.sequence).toBe(env.tenants().sequence);
   });
 
-  test("the workers' environment holds no setting: no API key, no TSP_* (the config came over IPC)", async () => {
+  test("the workers' environment holds no setting (no API key, no TSP_*: the config came over IPC), and the other variables", async () => {
     const h = await health(proxy);
     const primary = readFileSync(`/proc/${String(proxy.child.pid)}/environ`, 'utf8');
     // Booleans, so a failure never prints the key. Given to the primary: the check below can fail.
@@ -146,7 +150,7 @@ describe('TSP_WORKERS=2', () => {
       const environ = readFileSync(`/proc/${String(w.pid)}/environ`, 'utf8').split('\0');
       expect(environ.some((v) => v.includes(env.apiKey))).toBe(false);
       expect(environ.filter((v) => v.startsWith('TSP_') || v.startsWith('API_KEY') || v.startsWith('LOGDRIVER_URL=')).map((v) => v.split('=')[0])).toEqual([]);
-      expect(environ).toContain('METADATA_SERVER_DETECTION=none');
+      expect(environ).toContain('WORKERS_E2E_MARKER=1');
     }
   });
 

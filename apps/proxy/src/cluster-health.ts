@@ -41,7 +41,9 @@ export function buildClusterHealthServer(workers: WorkerCluster): FastifyInstanc
   });
   app.get('/metrics', async (_req, reply) => {
     await workers.status(true, STATUS_TIMEOUT_MS);
-    const text = await clusterMetrics(workers.metrics.inputs((i) => workers.isServing(i)), asMetricJson(await processMetrics.getMetricsAsJSON()), own);
+    const primaryProcess = asMetricJson(await processMetrics.getMetricsAsJSON());
+    // The cache's inputs after the last await, so no worker exit (retire) falls between.
+    const text = await clusterMetrics(workers.metrics.inputs((i) => workers.isServing(i)), primaryProcess, own);
     return reply.type(own.contentType).send(text);
   });
   return app;

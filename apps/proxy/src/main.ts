@@ -50,7 +50,8 @@ async function runSingleProcess(config: ProxyConfig, logger: Logger): Promise<vo
  * ends every worker at once (their IPC channel closes), cutting the requests in flight.
  */
 async function runCluster(config: ProxyConfig, logger: Logger, workers: number): Promise<void> {
-  const supervisor = new WorkerCluster({ config, logger, workers });
+  // The workers get this environment less the settings (worker-env.ts): their config comes over IPC.
+  const supervisor = new WorkerCluster({ config, logger, workers, env: process.env });
   const health = buildClusterHealthServer(supervisor);
   // However this process ends, no worker outlives it.
   process.on('exit', () => supervisor.killAll());

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { build } from 'esbuild';
 import { AggregatorRegistry } from 'prom-client';
@@ -238,6 +239,50 @@ test('a worker stopped briefly is unresponsive, and serving again once it answer
   process.kill(pid, 'SIGCONT');
   await waitUntil(() => c.snapshot()[0]?.state === 'serving', 5000, 'worker 0 serving again');
   expect(c.snapshot()[0]).toMatchObject({ pid, restarts: 0 });
+});
+
+test('a primary stalled longer than the kill time kills no one and marks no one unresponsive: the silence was its own', async () => {
+  const { c, logs, started } = startCluster(2, { pingIntervalMs: 100, unresponsiveAfterMs: 600, killUnresponsiveAfterMs: 1500 });
+  await started;
+  const pids = [pidOf(c, 0), pidOf(c, 1)];
+  await new Promise((r) => setTimeout(r, 300)); // a few pings answered
+  // The primary's event loop does not run (as when its process group is stopped, or its
+  // container paused) while the workers keep running: their answers wait in the IPC channel.
+  const until = performance.now() + 2500;
+  while (performance.now() < until) {
+    /* busy */
+  }
+  await new Promise((r) => setTimeout(r, 1000)); // ten ticks after the stall
+  expect(pids.every(alive)).toBe(true);
+  expect(c.snapshot().map((s) => [s.state, s.pid, s.restarts])).toEqual([
+    ['serving', pids[0], 0],
+    ['serving', pids[1], 0],
+  ]);
+  expect(c.restartsTotal).toBe(0);
+  const messages = logs.map((l) => l.message);
+  expect(logs.find((l) => l.message === 'proxy supervisor stalled; worker silence not judged this tick')?.['stalledMs']).toBeGreaterThanOrEqual(2500);
+  expect(messages).not.toContain('proxy worker unresponsive');
+  expect(messages).not.toContain('proxy worker unresponsive; killing it');
+});
+
+test('a worker killed as unresponsive that exits during the shutdown is not a failed drain', async () => {
+  behave(1, { stopAfterMs: 300 });
+  let killing: () => void = () => undefined;
+  const killed = new Promise<void>((r) => (killing = r));
+  const { c, logs, started } = startCluster(2, { pingIntervalMs: 100, unresponsiveAfterMs: 600, killUnresponsiveAfterMs: 1500, firstRestartDelayMs: 50 }, (l) => {
+    if (l.message === 'proxy worker unresponsive; killing it') killing();
+  });
+  await started;
+  const hung = pidOf(c, 1);
+  await killed;
+  // The SIGKILL is sent (in the same turn as the log line); its exit is seen in a later turn.
+  expect(c.snapshot()[1]?.pid).toBe(hung);
+  await c.shutdown(5000);
+  expect(c.restartsTotal).toBe(0);
+  expect(c.snapshot().map((s) => s.state)).toEqual(['stopped', 'stopped']);
+  expect(c.snapshot()[1]?.lastExit?.signal).toBe('SIGKILL');
+  expect(logs.find((l) => l.message === 'proxy worker killed as unresponsive exited during shutdown')).toMatchObject({ worker: 1, pid: hung, signal: 'SIGKILL' });
+  expect(alive(hung)).toBe(false);
 });
 
 test('aggregated counters never go backwards when a worker dies: its last counts stay as retired', async () => {

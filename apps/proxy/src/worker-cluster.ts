@@ -1,4 +1,5 @@
 import cluster, { Worker } from 'node:cluster';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '@tsp/observability';
 import { isWorkerMessage, PrimaryMessage, WorkerHealth, WorkerMessage } from './cluster-messages';
 import type { ProxyConfig } from './proxy-config';
@@ -42,8 +43,13 @@ export interface WorkerClusterOptions {
   pingIntervalMs?: number;
   unresponsiveAfterMs?: number;
   killUnresponsiveAfterMs?: number;
-  /** The environment the workers get, less the settings (worker-env.ts); default process.env. */
-  env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The primary's environment: main.ts passes process.env (a spec passes a copy with more
+   * variables). cluster.fork merges it over process.env, so the workers get process.env (and
+   * whatever `env` adds) minus every setting named in `env` (worker-env.ts: TSP_*, API_KEY*,
+   * LOGDRIVER_URL). It must therefore hold at least every variable of process.env.
+   */
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 /** A worker that served this long before dying restarts after the first delay again. */
@@ -54,6 +60,17 @@ const PING_INTERVAL_MS = 1000;
 const UNRESPONSIVE_AFTER_MS = 3500;
 /** A worker silent this long is killed (SIGKILL) and so restarted. */
 const KILL_UNRESPONSIVE_AFTER_MS = 30_000;
+/**
+ * Silence is judged only once this many pings, each sent on an earlier tick (so at least one
+ * interval old), went unanswered: a worker is never judged on time in which it was not asked.
+ */
+const UNANSWERED_PINGS = 3;
+/**
+ * A ping tick this late (in ping intervals) means the primary's own event loop did not run
+ * (stopped process group, paused container, suspended VM, a long synchronous task): the
+ * workers' answers are still unread in the IPC channel, so the silence is not theirs.
+ */
+const STALLED_TICK_FACTOR = 2;
 
 /** TSP_WORKERS's maximum, also for the count resolved from the CPUs. */
 export const MAX_WORKERS = 64;
@@ -79,8 +96,10 @@ interface SlotRuntime {
   restartTimer: NodeJS.Timeout | undefined;
   /** When the worker said hello (it listens for messages from then on); undefined before. */
   helloAt: number | undefined;
-  /** When the primary last heard from the worker (any message). */
+  /** When (monotonic clock, performance.now()) the primary last heard from the worker (any message). */
   lastHeardAt: number;
+  /** Pings sent since the primary last heard from the worker. */
+  unansweredPings: number;
   /** The state to go back to when an unresponsive worker answers again. */
   resumeState: SlotState;
   killedUnresponsive: boolean;
@@ -88,11 +107,15 @@ interface SlotRuntime {
 
 type StatusMessage = Extract<WorkerMessage, { type: 'tsp:status' }>;
 
+/** Monotonic milliseconds: silence and backoff are never judged by the wall clock, which jumps. */
+const monotonicMs = (): number => performance.now();
+
 /**
  * The primary of the proxy's cluster (TSP_WORKERS >= 2): forks the workers (node:cluster; they
  * share the API port, connections handed out round-robin) without the settings in their
  * environment, hands each the validated config over IPC, tracks which serve, pings each about
- * every second (one silent for 3.5 s is `unresponsive`, for 30 s is killed and so restarted),
+ * every second (one silent for 3.5 s, with three pings unanswered, is `unresponsive`; for 30 s
+ * is killed and so restarted; a tick delayed because the primary itself stalled judges no one),
  * restarts one that dies with an exponential backoff (logged at error, without secrets), keeps
  * the last metrics of each (worker-metrics-cache.ts) and drains them all on shutdown. It serves
  * no API request itself. The first generation failing to start is fatal, as a single process
@@ -113,6 +136,8 @@ export class WorkerCluster {
   /** Workers that exited non-zero (or by a signal) while draining. */
   private failedDrains = 0;
   private pingTimer: NodeJS.Timeout | undefined;
+  /** When (monotonic) the ping timer last fired. */
+  private lastTickAt = 0;
   private readonly onMessageListener = (worker: Worker, m: unknown): void => this.onMessage(worker, m);
   private readonly onExitListener = (worker: Worker, code: number | null, signal: string | null): void => this.onExit(worker, code, signal);
   private readonly t: { first: number; max: number; stable: number; ping: number; unresponsive: number; kill: number };
@@ -129,7 +154,7 @@ export class WorkerCluster {
     this.metrics = new WorkerMetricsCache(opts.workers);
     for (let index = 0; index < opts.workers; index++) {
       this.slots.push({ index, state: 'starting', pid: undefined, restarts: 0, lastExit: undefined, lastFailure: undefined });
-      this.run.push({ worker: undefined, servingSince: undefined, consecutiveFailures: 0, restartTimer: undefined, helloAt: undefined, lastHeardAt: 0, resumeState: 'starting', killedUnresponsive: false });
+      this.run.push({ worker: undefined, servingSince: undefined, consecutiveFailures: 0, restartTimer: undefined, helloAt: undefined, lastHeardAt: 0, unansweredPings: 0, resumeState: 'starting', killedUnresponsive: false });
     }
   }
 
@@ -137,6 +162,7 @@ export class WorkerCluster {
   start(): Promise<void> {
     cluster.on('message', this.onMessageListener);
     cluster.on('exit', this.onExitListener);
+    this.lastTickAt = monotonicMs();
     this.pingTimer = setInterval(() => this.pingAll(), this.t.ping);
     this.pingTimer.unref();
     return new Promise((resolve, reject) => {
@@ -248,9 +274,10 @@ export class WorkerCluster {
     r.servingSince = undefined;
     r.helloAt = undefined;
     r.killedUnresponsive = false;
-    r.lastHeardAt = Date.now();
+    r.lastHeardAt = monotonicMs();
+    r.unansweredPings = 0;
     slot.state = 'starting';
-    const worker = cluster.fork(workerEnvironment(this.opts.env ?? process.env));
+    const worker = cluster.fork(workerEnvironment(this.opts.env));
     r.worker = worker;
     slot.pid = worker.process.pid;
     this.byWorkerId.set(worker.id, slot.index);
@@ -262,16 +289,31 @@ export class WorkerCluster {
     worker.send(m, undefined, () => undefined);
   }
 
-  /** Pings each worker that listens; marks the silent unresponsive, kills the long silent. */
+  /**
+   * Pings each worker that listens; marks the silent unresponsive, kills the long silent. Silent
+   * means: nothing heard for the time given AND the last UNANSWERED_PINGS pings unanswered, each
+   * sent on an earlier tick. When this tick comes late (the primary's event loop did not run:
+   * the timers run before the IPC messages that waited meanwhile are read), every worker's
+   * silence starts over and no one is judged this tick.
+   */
   private pingAll(): void {
     if (this.state === 'shutting-down') return;
-    const now = Date.now();
+    const now = monotonicMs();
+    const gapMs = now - this.lastTickAt;
+    this.lastTickAt = now;
+    const stalled = gapMs > STALLED_TICK_FACTOR * this.t.ping;
+    if (stalled) this.opts.logger.warn('proxy supervisor stalled; worker silence not judged this tick', { stalledMs: Math.round(gapMs) });
     for (const slot of this.slots) {
       const r = this.run[slot.index];
       const worker = r?.worker;
       if (r === undefined || worker === undefined || r.helloAt === undefined) continue;
-      const silentMs = now - r.lastHeardAt;
-      if (silentMs >= this.t.kill && !r.killedUnresponsive) {
+      if (stalled) {
+        r.lastHeardAt = now;
+        r.unansweredPings = 0;
+      }
+      const silentMs = Math.round(now - r.lastHeardAt);
+      const judged = !stalled && r.unansweredPings >= UNANSWERED_PINGS;
+      if (judged && silentMs >= this.t.kill && !r.killedUnresponsive) {
         r.killedUnresponsive = true;
         this.opts.logger.error('proxy worker unresponsive; killing it', { worker: slot.index, pid: slot.pid, silentMs });
         if (slot.pid !== undefined) {
@@ -283,12 +325,13 @@ export class WorkerCluster {
         }
         continue;
       }
-      if (silentMs >= this.t.unresponsive && (slot.state === 'serving' || slot.state === 'starting')) {
+      if (judged && silentMs >= this.t.unresponsive && (slot.state === 'serving' || slot.state === 'starting')) {
         r.resumeState = slot.state;
         slot.state = 'unresponsive';
-        this.opts.logger.warn('proxy worker unresponsive', { worker: slot.index, pid: slot.pid, silentMs });
+        this.opts.logger.warn('proxy worker unresponsive', { worker: slot.index, pid: slot.pid, silentMs, unansweredPings: r.unansweredPings });
       }
       this.send(worker, { type: 'tsp:ping', id: ++this.messageId });
+      r.unansweredPings++;
     }
   }
 
@@ -312,14 +355,14 @@ export class WorkerCluster {
     const { slot, r } = found;
     switch (m.type) {
       case 'tsp:hello':
-        r.helloAt = Date.now();
+        r.helloAt = monotonicMs();
         if (this.state === 'shutting-down') this.send(worker, { type: 'tsp:shutdown' });
         else this.send(worker, { type: 'tsp:config', index: slot.index, config: this.opts.config });
         break;
       case 'tsp:serving':
         if (this.state === 'shutting-down') break;
         slot.state = 'serving';
-        r.servingSince = Date.now();
+        r.servingSince = monotonicMs();
         this.apiPort = m.apiPort;
         if (slot.restarts > 0) this.opts.logger.info('proxy worker serving again', { worker: slot.index, pid: slot.pid, restarts: slot.restarts });
         if (this.state === 'starting' && this.slots.every((s) => s.state === 'serving')) {
@@ -338,7 +381,8 @@ export class WorkerCluster {
 
   /** Any message: the worker's event loop runs; an unresponsive worker is back. */
   private heard(slot: WorkerSlot, r: SlotRuntime): void {
-    r.lastHeardAt = Date.now();
+    r.lastHeardAt = monotonicMs();
+    r.unansweredPings = 0;
     if (slot.state === 'unresponsive') {
       slot.state = r.resumeState;
       this.opts.logger.info('proxy worker responsive again', { worker: slot.index, pid: slot.pid });
@@ -356,8 +400,10 @@ export class WorkerCluster {
     slot.lastExit = { code, signal, at: new Date().toISOString() };
     this.metrics.retire(slot.index);
     if (this.state === 'shutting-down') {
-      // A worker that never got its config exits 0 too; anything else is a failed drain.
-      if (code !== 0) this.failedDrains++;
+      // A worker that never got its config exits 0 too; anything else is a failed drain, except
+      // the exit of one killed as unresponsive before the shutdown began (logged at that kill).
+      if (r.killedUnresponsive) this.opts.logger.warn('proxy worker killed as unresponsive exited during shutdown', { worker: slot.index, pid, code, signal });
+      else if (code !== 0) this.failedDrains++;
       slot.state = 'stopped';
       this.checkAllStopped();
       return;
@@ -369,7 +415,7 @@ export class WorkerCluster {
       this.started?.reject(new Error(slot.lastFailure ?? why ?? `worker ${slot.index} exited during startup (code ${String(code)}, signal ${String(signal)})`));
       return;
     }
-    const stable = r.servingSince !== undefined && Date.now() - r.servingSince >= this.t.stable;
+    const stable = r.servingSince !== undefined && monotonicMs() - r.servingSince >= this.t.stable;
     r.consecutiveFailures = stable ? 0 : r.consecutiveFailures + 1;
     const delay = Math.min(this.t.max, this.t.first * 2 ** Math.max(0, r.consecutiveFailures - 1));
     slot.state = 'restarting';

@@ -48,6 +48,17 @@ test('a retired worker keeps its counters and histograms in the sum, not its gau
   expect(sample(await text(cache, all), REQUESTS)).toBe(13);
 });
 
+test('inputs taken before a worker exits are not changed by its retirement (no double count)', async () => {
+  const cache = new WorkerMetricsCache(2);
+  cache.update(0, await workerReply(5, 9, 0));
+  cache.update(1, await workerReply(7, 9, 0));
+  cache.retire(0); // retired: 5
+  const held = cache.inputs(() => true); // retired 5 + worker 1's 7
+  cache.retire(1); // worker 1 exits while a scrape holds `held`
+  expect(sample(await AggregatorRegistry.aggregate(held).metrics(), REQUESTS)).toBe(12);
+  expect(sample(await text(cache, () => true), REQUESTS)).toBe(12);
+});
+
 test('a silent worker: its last reply stands in (the total does not drop)', async () => {
   const cache = new WorkerMetricsCache(2);
   cache.update(0, await workerReply(5, 9, 0));

@@ -61,10 +61,11 @@ export class WorkerMetricsCache {
 
   /**
    * The inputs of AggregatorRegistry.aggregate: the retired totals, then each slot's last reply;
-   * the config gauges only from the slots `serving` says serve.
+   * the config gauges only from the slots `serving` says serve. The retired values are copies
+   * (retire() adds to its own in place), so inputs held across a worker's exit stay as they were.
    */
   inputs(serving: (slot: number) => boolean): MetricJson[][] {
-    const retired: MetricJson[] = [...this.retired.values()].map((r) => ({ ...r.metric, values: [...r.values.values()] }));
+    const retired: MetricJson[] = [...this.retired.values()].map((r) => ({ ...r.metric, values: [...r.values.values()].map((v) => ({ ...v, labels: { ...v.labels } })) }));
     const out: MetricJson[][] = retired.length > 0 ? [retired] : [];
     this.last.forEach((metrics, slot) => {
       if (metrics === undefined) return;
