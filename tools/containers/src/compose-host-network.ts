@@ -1,5 +1,5 @@
 import { AppName, appOfImage, knownEnvNames } from './kubernetes-app-settings';
-import { ComposeFile, ComposeService } from './compose-checks';
+import { ComposeFile, ComposeService, dependsOn } from './compose-checks';
 
 /**
  * The test-only override that runs docker/compose.yaml on the host network: every service gets
@@ -71,4 +71,23 @@ export function applyOverride(compose: ComposeFile, plan: HostNetworkPlan): Comp
     services[name] = o === undefined ? svc : { ...svc, network_mode: o.network_mode, ports: o.ports, environment: { ...envMap(svc), ...o.environment } };
   }
   return { ...compose, services };
+}
+
+/**
+ * The order in which compose starts the services: each after everything it depends on
+ * (depends_on, either syntax), services free to start in any order in the file's order. Compose
+ * stops them in the reverse order (dependents first). Throws for a dependency on an unknown
+ * service and for a cycle (compose refuses both).
+ */
+export function startOrder(compose: ComposeFile): string[] {
+  const names = Object.keys(compose.services);
+  const deps = new Map(names.map((n) => [n, Object.keys(dependsOn(compose.services[n]))]));
+  for (const [n, ds] of deps) for (const d of ds) if (!deps.has(d)) throw new Error(`${n}: depends_on ${d}, which is not a service`);
+  const order: string[] = [];
+  while (order.length < names.length) {
+    const next = names.find((n) => !order.includes(n) && (deps.get(n) ?? []).every((d) => order.includes(d)));
+    if (next === undefined) throw new Error(`depends_on has a cycle among ${names.filter((n) => !order.includes(n)).join(', ')}`);
+    order.push(next);
+  }
+  return order;
 }

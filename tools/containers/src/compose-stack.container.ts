@@ -7,8 +7,8 @@ import { parseEnvFile } from '@tsp/config-crypto';
 import { freePort, waitUntil } from '@tsp/test-support';
 import { stringify } from 'yaml';
 import { brokerAdminClient } from '../../../apps/config-broker/e2e/broker-process';
-import { ComposeFile, ComposeService, loadCompose } from './compose-checks';
-import { applyOverride, hostNetworkOverride } from './compose-host-network';
+import { ComposeFile, ComposeService, isNamespaceHolder, loadCompose } from './compose-checks';
+import { applyOverride, hostNetworkOverride, startOrder } from './compose-host-network';
 import { containerLogs, containerState, ContainerSpec, listenAddresses, podman, podmanOk, removeContainers, removeVolumes, requirePodman, runArgs, runToEnd, TestImages, testImages, waitForHttp } from './index';
 import { AppName, appOfImage } from './kubernetes-app-settings';
 
@@ -17,16 +17,20 @@ import { AppName, appOfImage } from './kubernetes-app-settings';
  * UNMODIFIED Node Tenant Security Client: the broker's secrets from `tsp-admin broker-env` in
  * the broker image, the broker started, a tenant, its KMS config and a service account created
  * through the admin API, the service-account file mounted as the guide says (mode 644 in a
- * directory of mode 700), the pair started, one wrap and unwrap, events through the logdriver,
- * then every service stopped as compose stops them (proxy first), each exiting 0.
+ * directory of mode 700), the pair started (its namespace holder `pair`, the logdriver, the
+ * proxy), one wrap and unwrap, events through the logdriver, then every service stopped as
+ * compose stops them (proxy first, the holder after the apps in its namespace), each exiting 0.
  *
  * Network rule: every service runs on the host network with free loopback ports (the test-only
  * override of compose-host-network.ts, written next to the secrets for inspection); nothing is
  * bridged. Why not podman-compose: Debian 12's podman-compose 1.0.3 attaches every container to
  * a bridge network it creates (even with network_mode: host) and does not translate
  * network_mode "service:…"; so this test starts the file's services with `podman run`, keeping
- * what the file sets (image, environment, env_file, secrets, volumes, read_only, tmpfs,
- * cap_drop, security_opt) and the start and stop order of its depends_on.
+ * what the file sets (image, entrypoint, environment, env_file, secrets, volumes, read_only,
+ * tmpfs, cap_drop, security_opt) and the start and stop order of its depends_on (startOrder in
+ * compose-host-network.ts; stopped in the reverse order). On the host network the holder binds
+ * nothing (it only runs `node -e`, waiting for SIGTERM): started first, stopped last, it must
+ * exit 0 at once.
  *
  * Network: the image builds reach the npm registry (npm ci) and the local bases' mmdebstrap
  * deb.debian.org, by design (under `npm test`: once, in the pre-build step); the stack itself
@@ -54,7 +58,10 @@ function envOf(svc: ComposeService): Record<string, string> {
 /** `podman run` of one compose service, as compose would create it (on the host network). */
 function runArgsFor(name: string, svc: ComposeService): string[] {
   const app = appOfImage(String(svc['image'])) as AppName;
-  const spec: ContainerSpec = { name: containerName(name), image: built.refs[app], env: envOf(svc), readOnly: svc['read_only'] === true, volumes: [] };
+  const entrypoint = svc['entrypoint'] as string | string[] | undefined;
+  const command = svc['command'] as string[] | undefined;
+  if (command !== undefined && !Array.isArray(command)) throw new Error(`${name}: command in the string form is not modelled here`);
+  const spec: ContainerSpec = { name: containerName(name), image: built.refs[app], env: envOf(svc), readOnly: svc['read_only'] === true, volumes: [], entrypoint, args: command };
   const mounts: string[] = [];
   for (const f of ([] as unknown[]).concat(svc['env_file'] ?? []).map(String)) {
     if (path.dirname(f) !== './secrets' && path.dirname(f) !== 'secrets') throw new Error(`${name}: env_file ${f} outside secrets/`);
@@ -78,6 +85,7 @@ function runArgsFor(name: string, svc: ComposeService): string[] {
   for (const c of (svc['cap_drop'] ?? []) as string[]) extra.push('--cap-drop', c);
   for (const o of (svc['security_opt'] ?? []) as string[]) extra.push('--security-opt', o);
   for (const t of (svc['tmpfs'] ?? []) as string[]) extra.push('--tmpfs', t);
+  if ((svc['healthcheck'] as Record<string, unknown> | undefined)?.['disable'] === true) extra.push('--no-healthcheck');
   const ro = args.indexOf('--read-only-tmpfs=false');
   if (ro >= 0 && extra.includes('--tmpfs')) args.splice(ro, 1);
   args.splice(args.indexOf('--name'), 0, ...extra);
@@ -118,7 +126,7 @@ afterAll(async () => {
   if (work !== undefined) rmSync(work, { recursive: true, force: true });
 });
 
-test('the guide\'s compose quick start: broker secrets, broker, admin API, pair, a Tenant Security Client, a clean stop', async () => {
+test('the guide\'s compose quick start: broker secrets, broker, admin API, the pair and its namespace holder, a Tenant Security Client, a clean stop', async () => {
   // 2. The broker's secrets, from the admin CLI in the broker image (stdout to the file).
   const cli = await runToEnd({ name: `${run}-broker-env`, image: built.refs['config-broker'], entrypoint: 'node', args: ['/app/dist/tools/admin-cli/main.js', 'broker-env'] });
   expect(cli.code).toBe(0);
@@ -127,28 +135,35 @@ test('the guide\'s compose quick start: broker secrets, broker, admin API, pair,
   const brokerSecrets = parseEnvFile(cli.stdout);
   expect(Object.keys(brokerSecrets).sort()).toEqual(['TSP_BROKER_ADMIN_TOKEN', 'TSP_BROKER_MASTER_KEY', 'TSP_BROKER_SIGNING_KEY']);
 
-  // 3. The broker.
-  await start('broker');
-  await waitForHttp(containerName('broker'), readyUrl('broker'), 60_000);
-
-  // 4. A tenant, its KMS config, a service account: the env file saved 644 in the 700 directory.
+  // 3-5. The services in compose's start order (depends_on): the broker, then the pair (its
+  // namespace holder, the logdriver, the proxy). Before the first service that mounts the
+  // service-account file: a tenant, its KMS config, a service account, the env file saved 644 in
+  // the 700 directory (through the admin API of the broker, already running then).
+  const order = startOrder(compose);
   const brokerUrl = envOf(compose.services['broker'] as ComposeService)['TSP_BROKER_PUBLIC_URL'] ?? '';
-  const admin = brokerAdminClient(brokerUrl, brokerSecrets['TSP_BROKER_ADMIN_TOKEN'] ?? '');
-  expect((await admin('POST', '/tenants', { id: TENANT, name: 'Compose tenant', tags: ['prod'] })).status).toBe(201);
   const kek = randomBytes(32).toString('base64');
-  expect((await admin('POST', `/tenants/${TENANT}/kms-configs`, { type: 'local', keyPath: { name: 'compose-kek' }, credentials: { kek }, active: true, primary: true })).status).toBe(201);
-  const sa = await admin('POST', '/service-accounts', { id: 'sa-prod', name: 'production proxies', tenantTags: ['prod'] });
-  expect(sa.status).toBe(201);
-  const saFile = path.join(secretsDir, 'service-account.env');
-  writeFileSync(saFile, String(sa.json['envFile']));
-  chmodSync(saFile, 0o644);
-  const apiKey = parseEnvFile(String(sa.json['envFile']))['API_KEY'] ?? '';
-
-  // 5. The pair: the logdriver first (it owns the namespace), then the proxy.
-  await start('logdriver');
-  await waitForHttp(containerName('logdriver'), readyUrl('logdriver'), 60_000);
-  await start('proxy');
-  await waitForHttp(containerName('proxy'), readyUrl('proxy'), 90_000);
+  let apiKey: string | undefined;
+  const mountsServiceAccount = (svc: ComposeService): boolean => ((svc['secrets'] ?? []) as { source: string }[]).some((s) => s.source === 'service-account');
+  for (const service of order) {
+    const svc = compose.services[service] as ComposeService;
+    if (apiKey === undefined && mountsServiceAccount(svc)) {
+      expect({ before: service, running: await containerState(containerName('broker')) }).toMatchObject({ running: { running: true } });
+      const admin = brokerAdminClient(brokerUrl, brokerSecrets['TSP_BROKER_ADMIN_TOKEN'] ?? '');
+      expect((await admin('POST', '/tenants', { id: TENANT, name: 'Compose tenant', tags: ['prod'] })).status).toBe(201);
+      expect((await admin('POST', `/tenants/${TENANT}/kms-configs`, { type: 'local', keyPath: { name: 'compose-kek' }, credentials: { kek }, active: true, primary: true })).status).toBe(201);
+      const sa = await admin('POST', '/service-accounts', { id: 'sa-prod', name: 'production proxies', tenantTags: ['prod'] });
+      expect(sa.status).toBe(201);
+      const saFile = path.join(secretsDir, 'service-account.env');
+      writeFileSync(saFile, String(sa.json['envFile']));
+      chmodSync(saFile, 0o644);
+      apiKey = parseEnvFile(String(sa.json['envFile']))['API_KEY'] ?? '';
+    }
+    await start(service);
+    if (isNamespaceHolder(svc)) await waitUntil(async () => (await containerState(containerName(service)))?.running === true, 30_000, `${service} running`);
+    else await waitForHttp(containerName(service), readyUrl(service), appOfImage(String(svc['image'])) === 'proxy' ? 90_000 : 60_000);
+  }
+  expect(order).toEqual(expect.arrayContaining(['broker', 'pair', 'logdriver', 'proxy']));
+  if (apiKey === undefined) throw new Error('no service mounts the service-account file');
   const proxyEnv = envOf(compose.services['proxy'] as ComposeService);
   const health = (await (await fetch(`http://127.0.0.1:${proxyEnv['TSP_HEALTH_PORT']}/health`)).json()) as { status: string; config: { tenants: number } };
   expect(health).toMatchObject({ status: 'ok', config: { tenants: 1 } });
@@ -177,13 +192,14 @@ test('the guide\'s compose quick start: broker secrets, broker, admin API, pair,
     expect({ port, addresses: listenAddresses(port) }).toEqual({ port, addresses: ['127.0.0.1'] });
   }
 
-  // Stop as compose does (dependents first: proxy, logdriver, broker), within the grace period; each exits 0.
-  for (const service of ['proxy', 'logdriver', 'broker']) {
+  // Stop as compose does: the reverse of the start order (dependents first: the proxy before its
+  // logdriver, the holder after both), each within its grace period, exiting 0; the holder at once.
+  for (const service of [...order].reverse()) {
     const grace = Math.round(Number(String(compose.services[service]?.['stop_grace_period']).replace(/s$/, '')));
     const t0 = Date.now();
     await podmanOk(['stop', '-t', String(grace), containerName(service)], { timeoutMs: (grace + 10) * 1000 });
-    expect(Date.now() - t0).toBeLessThan(grace * 1000);
-    expect(await containerState(containerName(service))).toMatchObject({ running: false, exitCode: 0 });
+    expect({ service, promptly: Date.now() - t0 < (isNamespaceHolder(compose.services[service]) ? 5_000 : grace * 1000) }).toEqual({ service, promptly: true });
+    expect({ service, state: await containerState(containerName(service)) }).toMatchObject({ service, state: { running: false, exitCode: 0 } });
   }
   const logs = [await containerLogs(containerName('broker'), 200), await containerLogs(containerName('proxy'), 200), await containerLogs(containerName('logdriver'), 200)].join('\n');
   // Only the NAMES of leaked secrets are reported (a failing toContain would print the secret).

@@ -34,7 +34,8 @@ export interface ContainerSpec {
   envFile?: string;
   /** `-v` specs: `<named volume or host path>:<container path>[:ro]`. */
   volumes?: readonly string[];
-  entrypoint?: string;
+  /** Replaces the image's entrypoint: a command, or compose's array form (`["node", "-e", "…"]`). */
+  entrypoint?: string | readonly string[];
   args?: readonly string[];
   /** Default true: `--read-only --read-only-tmpfs=false`. */
   readOnly?: boolean;
@@ -55,7 +56,8 @@ export function runArgs(spec: ContainerSpec, detach = true): string[] {
   for (const [k, v] of Object.entries({ ...spec.env, [bind]: '127.0.0.1' })) args.push('-e', `${k}=${v}`);
   if (spec.envFile !== undefined) args.push('--env-file', spec.envFile);
   for (const v of spec.volumes ?? []) args.push('-v', v);
-  if (spec.entrypoint !== undefined) args.push('--entrypoint', spec.entrypoint);
+  // The array form as podman takes it: a JSON array (the image's CMD is then dropped, as in compose).
+  if (spec.entrypoint !== undefined) args.push('--entrypoint', typeof spec.entrypoint === 'string' ? spec.entrypoint : JSON.stringify(spec.entrypoint));
   args.push(spec.image, ...(spec.args ?? []));
   return args;
 }
@@ -121,7 +123,7 @@ export async function createVolume(name: string): Promise<void> {
 /**
  * Removes containers and volumes left by a test process that died before its cleanup (its owner
  * id is certainly dead: ownerAlive); those of live processes, or of processes in another pid
- * namespace (a concurrent run we cannot see), are left alone.
+ * namespace (a concurrent run we cannot see) younger than FOREIGN_OWNER_MAX_AGE_MS, are left alone.
  */
 export async function removeOrphans(): Promise<void> {
   const list = async (args: string[]): Promise<string[]> =>
@@ -141,20 +143,30 @@ export async function removeOrphans(): Promise<void> {
  */
 export function listenAddresses(port: number): string[] {
   const found: string[] = [];
-  for (const [file, v6] of [['/proc/net/tcp', false], ['/proc/net/tcp6', true]] as const) {
-    let text: string;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     try {
-      text = readFileSync(file, 'utf8');
+      found.push(...parseListenAddresses(readFileSync(file, 'utf8'), port));
     } catch {
-      continue;
+      // no IPv6 (or no /proc): nothing listens there
     }
-    for (const line of text.split('\n').slice(1)) {
-      const [, local, , state] = line.trim().split(/\s+/);
-      if (local === undefined || state !== '0A') continue; // 0A: LISTEN
-      const [addr, hexPort] = local.split(':');
-      if (addr === undefined || Number.parseInt(hexPort ?? '', 16) !== port) continue;
-      found.push(v6 ? ipv6(addr) : ipv4(addr));
-    }
+  }
+  return found;
+}
+
+/**
+ * The local addresses of the sockets LISTENing on `port` in the text of /proc/net/tcp or
+ * /proc/net/tcp6 (a header line, then `sl local_address rem_address st …`; an IPv4 address has 8
+ * hex digits, an IPv6 one 32).
+ */
+export function parseListenAddresses(text: string, port: number): string[] {
+  const found: string[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const [, local, , state] = line.trim().split(/\s+/);
+    if (local === undefined || state !== '0A') continue; // 0A: LISTEN
+    const [addr, hexPort] = local.split(':');
+    if (addr === undefined || !/^[0-9A-Fa-f]+$/.test(hexPort ?? '') || Number.parseInt(hexPort ?? '', 16) !== port) continue;
+    if (addr.length === 8) found.push(ipv4(addr));
+    else if (addr.length === 32) found.push(ipv6(addr));
   }
   return found;
 }
@@ -167,6 +179,7 @@ function ipv4(hex: string): string {
 /** /proc/net/tcp6's address (four little-endian 32-bit words): '::' for any, '::1', else the words in hex. */
 function ipv6(hex: string): string {
   if (/^0+$/.test(hex)) return '::';
+  if (/^0{16}FFFF0000/i.test(hex)) return `::ffff:${ipv4(hex.slice(24))}`; // an IPv4-mapped address
   if (hex === '00000000000000000000000001000000') return '::1';
   return hex;
 }

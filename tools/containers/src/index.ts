@@ -26,7 +26,8 @@
  *   limit and hands them over in $TSP_CONTAINER_IMAGES): only checked. Run alone, a suite builds.
  * - Owners (podman.ts ownerId: boot id, pid namespace, pid, start time) label containers and
  *   volumes, name run tags and hold locks; only a certainly dead owner's leftovers are removed
- *   (removeOrphans; an owner in another pid namespace counts as alive).
+ *   (removeOrphans; an owner in another pid namespace counts as alive until it is 6 h old). A lock
+ *   holder touches its lock every 30 s; a lock untouched for 2 min is stale whoever holds it.
  * - Every container must run with --network=host (container-run.ts: startContainer/runToEnd add it,
  *   with --read-only, no tmpfs, the app's bind address pinned to 127.0.0.1 (BIND_HOST_ENV: the
  *   images say 0.0.0.0) and the label io.tsp.owner=<owner>); never address a container by a bridge

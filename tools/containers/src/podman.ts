@@ -1,5 +1,6 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -57,19 +58,35 @@ export interface RunOptions {
   input?: string;
 }
 
+/** The commands runCommand is running (stopCommands signals them). */
+const running = new Set<ChildProcess>();
+let stopped = false;
+
+/**
+ * Sends `signal` to every command runCommand is running and refuses new ones from then on (they
+ * reject): for a process that is being stopped (prebuild-images.ts on SIGTERM or its parent's end).
+ */
+export function stopCommands(signal: NodeJS.Signals): void {
+  stopped = true;
+  for (const child of running) child.kill(signal);
+}
+
 /** Runs a command to its end (bounded); never throws for a non-zero exit: see `code`. */
 export function runCommand(cmd: string, args: readonly string[], opts: RunOptions & { env?: NodeJS.ProcessEnv } = {}): Promise<CommandResult> {
+  if (stopped) return Promise.reject(new Error(`${cmd} not started: stopping`));
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
     const logFd = opts.logFile === undefined ? undefined : openAppend(opts.logFile);
     const child = spawn(cmd, [...args], { env: opts.env ?? process.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', logFd ?? 'pipe', logFd ?? 'pipe'] });
+    running.add(child);
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr?.setEncoding('utf8').on('data', (d: string) => (err += d));
     if (opts.input !== undefined) child.stdin?.end(opts.input);
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
     let closed = false;
     const done = (): void => {
+      running.delete(child);
       clearTimeout(timer);
       if (logFd !== undefined && !closed) closeSync(logFd);
       closed = true;
@@ -145,19 +162,43 @@ export function ownerId(pid = process.pid): string {
 const OWNER_RE = /^b([0-9a-fx]+)-n(\d+|x)-p(\d+)-s(\d+|x)$/;
 
 /**
- * Whether an owner id may still be running. Dead only when that is certain: the machine was
- * rebooted since (another boot id), or the process, in OUR pid namespace, is gone or is another
- * process now (another start time). An owner in another pid namespace counts as alive: we cannot
- * see it, so its containers, images and locks are left alone.
+ * How long an owner in another pid namespace (which we cannot see) counts as alive: its age comes
+ * from its start time (ticks after boot; the boot id is machine-wide). No test run lasts this long
+ * (tools/test/run-tests.mjs stops everything after 80 min), so its leftovers are then removed.
  */
-export function ownerAlive(owner: string): boolean {
+export const FOREIGN_OWNER_MAX_AGE_MS = 6 * 3_600_000;
+/** Linux's USER_HZ (the unit of /proc/<pid>/stat's start time): 100 on every architecture we run. */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * Whether an owner id may still be running. Dead when that is certain: the machine was rebooted
+ * since (another boot id), or the process, in OUR pid namespace, is gone or is another process
+ * now (another start time). An owner in another pid namespace cannot be seen: it counts as alive
+ * until it is `foreignMaxAgeMs` old (then it is certainly over), or forever when its start time is
+ * unknown.
+ */
+export function ownerAlive(owner: string, foreignMaxAgeMs = FOREIGN_OWNER_MAX_AGE_MS): boolean {
   const m = OWNER_RE.exec(owner);
   if (m === null) return false; // not written by us (or truncated): nobody to wait for
   const [, boot, ns, pid, start] = m;
   if (boot !== bootId()) return false;
-  if (ns !== pidNamespace()) return true;
+  if (ns !== pidNamespace()) {
+    const age = ageMs(start ?? 'x');
+    return age === undefined || age < foreignMaxAgeMs;
+  }
   const now = startTime(Number(pid));
   return now !== undefined && (start === 'x' || now === start);
+}
+
+/** How long ago a process started `start` ticks after boot; undefined when unknown. */
+function ageMs(start: string): number | undefined {
+  if (!/^\d+$/.test(start)) return undefined;
+  try {
+    const uptimeS = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    return Number.isFinite(uptimeS) ? uptimeS * 1000 - (Number(start) * 1000) / TICKS_PER_SECOND : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function bootId(): string {
@@ -187,34 +228,138 @@ function startTime(pid: number): string | undefined {
   }
 }
 
+/** The holder touches its lock directory this often (its mtime: the holder's heartbeat)... */
+export const LOCK_HEARTBEAT_MS = 30_000;
+/** ...and a lock untouched for this long is stale, whoever its owner says it is (a holder in another pid namespace, a frozen one). */
+export const LOCK_STALE_MS = 120_000;
+
+/** A lock directory's identity: inode and mtime (an inode number alone may be reused at once). */
+interface LockId {
+  ino: number;
+  mtimeMs: number;
+}
+
+/** The locks this process holds, by directory: the inode (a lock taken over since is not ours any more). */
+const held = new Map<string, number>();
+
 /**
  * Runs `fn` holding an exclusive lock (a directory under LOCK_DIR), so two processes (two test
- * runs, two checkouts, a test and a compose run) do not build the same images at once. The lock
- * records its holder's owner id; a lock whose holder is certainly dead (ownerAlive) is taken over.
+ * runs, two checkouts, a test and a compose run) do not build the same images at once.
+ *
+ * The lock directory appears with its `owner` file already in it (made aside, then renamed into
+ * place: a rename onto an existing, non-empty directory fails, so only one process gets it). The
+ * holder touches it every LOCK_HEARTBEAT_MS. It is stale when untouched for LOCK_STALE_MS or when
+ * its owner is certainly dead (ownerAlive); a stale lock is taken over by renaming it aside
+ * (atomic: of two waiters only one succeeds, the other retries), then deleted.
  */
 export async function withLock<T>(name: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
   const dir = path.join(LOCK_DIR, `${name}.lock`);
   mkdirSync(LOCK_DIR, { recursive: true });
   const end = Date.now() + timeoutMs;
+  let ino: number;
   for (;;) {
-    try {
-      mkdirSync(dir);
-      writeFileSync(path.join(dir, 'owner'), ownerId());
+    const got = tryLock(dir);
+    if (got !== undefined) {
+      ino = got;
       break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      if (lockHolderDead(dir)) {
-        rmSync(dir, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() > end) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for the lock ${dir} (held by ${lockHolder(dir)}; remove it if no build runs)`);
-      await new Promise((r) => setTimeout(r, 500));
     }
+    const seen = lockState(dir);
+    if (seen !== undefined && seen.stale) {
+      takeOver(dir, seen);
+      continue;
+    }
+    if (Date.now() > end) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for the lock ${dir} (held by ${lockHolder(dir) ?? 'nobody yet'}; remove it if no build runs)`);
+    await new Promise((r) => setTimeout(r, 500));
   }
+  held.set(dir, ino);
+  const beat = setInterval(() => {
+    if (sameLock(dir, ino)) touch(dir);
+  }, LOCK_HEARTBEAT_MS);
+  beat.unref();
   try {
     return await fn();
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    clearInterval(beat);
+    releaseLock(dir);
+  }
+}
+
+/**
+ * Removes the locks this process holds, at once (synchronous: for a process that is about to end
+ * without its `finally` blocks running, e.g. on a signal). A lock taken over since is left alone.
+ */
+export function releaseHeldLocks(): void {
+  for (const dir of [...held.keys()]) releaseLock(dir);
+}
+
+function releaseLock(dir: string): void {
+  const ino = held.get(dir);
+  held.delete(dir);
+  if (ino !== undefined && sameLock(dir, ino)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** Creates the lock with its owner file in one step; its inode, or undefined when it exists. */
+function tryLock(dir: string): number | undefined {
+  const fresh = `${dir}.new-${randomBytes(6).toString('hex')}`;
+  mkdirSync(fresh);
+  try {
+    writeFileSync(path.join(fresh, 'owner'), ownerId());
+    renameSync(fresh, dir);
+    return statSync(dir).ino;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') return undefined;
+    throw e;
+  } finally {
+    rmSync(fresh, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Takes a stale lock out of the way: renames it aside (only one of several waiters succeeds; the
+ * others get ENOENT and retry), then deletes it. Should the renamed directory be another one than
+ * the lock judged stale (a waiter took it over and made a fresh lock between our look and our
+ * rename), it is put back.
+ */
+function takeOver(dir: string, stale: LockId): void {
+  const aside = `${dir}.stale-${randomBytes(6).toString('hex')}`;
+  try {
+    renameSync(dir, aside);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // another waiter was first
+    throw e;
+  }
+  if (identity(aside)?.ino === stale.ino && identity(aside)?.mtimeMs === stale.mtimeMs) {
+    rmSync(aside, { recursive: true, force: true });
+    return;
+  }
+  try {
+    renameSync(aside, dir);
+  } catch {
+    // The lock was made again meanwhile: the one we moved is its former holder's; nothing to restore to.
+    rmSync(aside, { recursive: true, force: true });
+  }
+}
+
+function identity(dir: string): LockId | undefined {
+  try {
+    const st = statSync(dir);
+    return { ino: st.ino, mtimeMs: st.mtimeMs };
+  } catch {
+    return undefined;
+  }
+}
+
+function sameLock(dir: string, ino: number): boolean {
+  return identity(dir)?.ino === ino;
+}
+
+function touch(dir: string): void {
+  try {
+    const now = new Date();
+    utimesSync(dir, now, now);
+  } catch {
+    // gone: released or taken over
   }
 }
 
@@ -226,21 +371,19 @@ function lockHolder(dir: string): string | undefined {
   }
 }
 
-function lockHolderDead(dir: string): boolean {
-  const owner = lockHolder(dir);
+/** The lock's identity and whether it is stale; undefined when there is no lock. */
+function lockState(dir: string): (LockId & { stale: boolean }) | undefined {
+  const id = identity(dir);
+  if (id === undefined) return undefined;
+  const age = Date.now() - id.mtimeMs;
+  if (age > LOCK_STALE_MS) return { ...id, stale: true };
   const legacyPid = readPidFile(dir); // a lock of an older checkout: a bare pid
-  if (legacyPid !== undefined) return !pidRuns(legacyPid);
-  if (owner === undefined || owner === '') {
-    // No owner yet: a holder between mkdir and write, unless the lock is old.
-    try {
-      return Date.now() - statSync(dir).mtimeMs > 10_000;
-    } catch {
-      return true;
-    }
-  }
-  return !ownerAlive(owner);
+  if (legacyPid !== undefined) return { ...id, stale: !pidRuns(legacyPid) };
+  const owner = lockHolder(dir);
+  // No owner: an older checkout's holder between mkdir and write, unless the lock is old.
+  if (owner === undefined || owner === '') return { ...id, stale: age > 10_000 };
+  return { ...id, stale: !ownerAlive(owner) };
 }
-
 function readPidFile(dir: string): number | undefined {
   try {
     return Number(readFileSync(path.join(dir, 'pid'), 'utf8'));
