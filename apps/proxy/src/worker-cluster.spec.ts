@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
-import { build } from 'esbuild';
 import { AggregatorRegistry } from 'prom-client';
 import { createLogger } from '@tsp/observability';
-import { waitUntil } from '@tsp/test-support';
+import { bundleTestFixture, waitUntil } from '@tsp/test-support';
 import { clusterHealth } from './cluster-health';
 import type { ProxyConfig } from './proxy-config';
 import { resolveWorkerCount, supervisorDeadlineMs, WorkerCluster, WorkerClusterOptions } from './worker-cluster';
@@ -17,25 +16,13 @@ import { resolveWorkerCount, supervisorDeadlineMs, WorkerCluster, WorkerClusterO
  * (worker-cluster.fixture.ts, bundled here) that speaks the cluster protocol and does what its
  * slot file says (crash, hang, stop, fail to drain).
  */
-const ROOT = path.resolve(__dirname, '..', '..', '..');
 const dir = mkdtempSync(path.join(tmpdir(), 'worker-cluster-'));
 const exec = path.join(dir, 'fixture.js');
 const API_KEY = 'd29ya2VyLWNsdXN0ZXItc3BlYy1hcGkta2V5';
 const SIGNING_KEY = 'c2lnbmluZy1rZXktdGhhdC1tdXN0LW5vdC1sZWFr';
 
 beforeAll(async () => {
-  await build({
-    entryPoints: [path.join(__dirname, 'worker-cluster.fixture.ts')],
-    outfile: exec,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    packages: 'external',
-    tsconfig: path.join(ROOT, 'tsconfig.json'),
-    absWorkingDir: ROOT,
-    logLevel: 'silent',
-  });
+  await bundleTestFixture(path.join(__dirname, 'worker-cluster.fixture.ts'), exec);
   cluster.setupPrimary({ exec, execArgv: [], silent: true });
 });
 

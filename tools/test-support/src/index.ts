@@ -10,3 +10,4 @@ export * from './gated-intake';
 export * from './loopback-guard';
 export * from './postgres';
 export * from './chromium';
+export * from './bundle-fixture';

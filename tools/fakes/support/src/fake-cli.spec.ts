@@ -2,28 +2,16 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { bundleTestFixture } from '@tsp/test-support';
 import { FakeProcess, runFakeProcess, startFakeProcess, stopFakeProcess } from './fake-process';
 import { requestLoopback } from './loopback-request';
 import { startLoopbackServer } from './loopback-server';
 
-const ROOT = path.resolve(__dirname, '../../../..');
 const dir = mkdtempSync(path.join(tmpdir(), 'fake-cli-'));
 const main = path.join(dir, 'fixture.js');
 
 beforeAll(async () => {
-  await build({
-    entryPoints: [path.join(__dirname, 'fake-cli.fixture.ts')],
-    outfile: main,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    packages: 'external',
-    tsconfig: path.join(ROOT, 'tsconfig.json'),
-    absWorkingDir: ROOT,
-    logLevel: 'silent',
-  });
+  await bundleTestFixture(path.join(__dirname, 'fake-cli.fixture.ts'), main);
 });
 
 const start = (args: string[]): Promise<FakeProcess<{ url: string; port: number }>> => startFakeProcess(main, args);
