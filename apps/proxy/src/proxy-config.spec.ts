@@ -157,3 +157,18 @@ describe('parseProxyConfig', () => {
     expectNoSecrets(msg, 'c2hvcnQ=');
   });
 });
+
+describe('TSP_WORKERS', () => {
+  it('defaults to 0 (one worker per usable CPU, resolved in main.ts)', () => {
+    expect(parseProxyConfig(env()).workers).toBe(0);
+  });
+
+  it('accepts 1 to 64', () => {
+    expect(parseProxyConfig(env({ TSP_WORKERS: '1' })).workers).toBe(1);
+    expect(parseProxyConfig(env({ TSP_WORKERS: '64' })).workers).toBe(64);
+  });
+
+  it.each(['65', '-1', '1.5', 'two', ''])('refuses %p, naming the variable', (v) => {
+    expect(() => parseProxyConfig(env({ TSP_WORKERS: v }))).toThrow('TSP_WORKERS must be an integer from 0 to 64');
+  });
+});
