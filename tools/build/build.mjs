@@ -14,6 +14,8 @@ export const ENTRY_POINTS = {
   'tools/admin-cli/main': 'tools/admin-cli/src/main.ts',
   'tools/dev-stack/main': 'tools/dev-stack/src/main.ts',
   'tools/bench/main': 'tools/bench/src/main.ts',
+  // The container tests' image pre-build, run by tools/test/run-tests.mjs before the container pass.
+  'tools/containers/prebuild-images': 'tools/containers/src/prebuild-images.ts',
   'tools/fakes/aws-kms/main': 'tools/fakes/aws-kms/src/main.ts',
   'tools/fakes/gcp-kms/main': 'tools/fakes/gcp-kms/src/main.ts',
   'tools/fakes/azure-keyvault/main': 'tools/fakes/azure-keyvault/src/main.ts',

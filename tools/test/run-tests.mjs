@@ -6,7 +6,7 @@
 // their end as before; the container pass (image pre-build, then the *.container.ts suites) gets
 // what is left, and is stopped (its whole process group) when that runs out: one failure.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureSystemPackages } from './system-packages.mjs';
@@ -127,14 +127,9 @@ const PREBUILD_LIMIT_MS = 45 * 60_000;
 const STOP_GRACE_MS = 15_000;
 const SIGNAL_GRACE_MS = 8_000;
 const duration = (ms) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
+// Built by tools/build/build.mjs (the first step) like every entry point.
 const PREBUILD_SCRIPT = path.join(root, 'dist', 'tools', 'containers', 'prebuild-images.js');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Bundles tools/containers/src/prebuild-images.ts (same depth under dist/ as in the tree: it finds the repo root from its own directory). */
-async function bundlePrebuild() {
-  const { build } = await import('esbuild');
-  await build({ absWorkingDir: root, entryPoints: [path.join(root, 'tools/containers/src/prebuild-images.ts')], outfile: PREBUILD_SCRIPT, bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', tsconfig: path.join(root, 'tsconfig.json'), logLevel: 'warning' });
-}
 
 function signalGroup(pid, signal) {
   try {
@@ -230,10 +225,8 @@ async function prebuildImages() {
   const started = Date.now();
   const limit = Math.min(PREBUILD_LIMIT_MS, remaining());
   process.stderr.write(`container images: pre-build (limit ${duration(limit)}; log: var/containers/build.log, bases: var/containers/bases.log)\n`);
-  try {
-    await bundlePrebuild();
-  } catch (e) {
-    process.stderr.write(`container images: pre-build FAILED: could not bundle tools/containers/src/prebuild-images.ts: ${e instanceof Error ? e.message : String(e)}\n`);
+  if (!existsSync(PREBUILD_SCRIPT)) {
+    process.stderr.write(`container images: pre-build FAILED: ${path.relative(root, PREBUILD_SCRIPT)} is missing (the build step failed)\n`);
     return undefined;
   }
   const r = await runGroup([PREBUILD_SCRIPT, 'build'], { limitMs: limit, capture: true });
