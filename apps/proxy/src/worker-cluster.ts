@@ -94,8 +94,8 @@ interface SlotRuntime {
   servingSince: number | undefined;
   consecutiveFailures: number;
   restartTimer: NodeJS.Timeout | undefined;
-  /** When the worker said hello (it listens for messages from then on); undefined before. */
-  helloAt: number | undefined;
+  /** The worker said hello: it listens for messages (pings) from then on. */
+  saidHello: boolean;
   /** When (monotonic clock, performance.now()) the primary last heard from the worker (any message). */
   lastHeardAt: number;
   /** Pings sent since the primary last heard from the worker. */
@@ -154,7 +154,7 @@ export class WorkerCluster {
     this.metrics = new WorkerMetricsCache(opts.workers);
     for (let index = 0; index < opts.workers; index++) {
       this.slots.push({ index, state: 'starting', pid: undefined, restarts: 0, lastExit: undefined, lastFailure: undefined });
-      this.run.push({ worker: undefined, servingSince: undefined, consecutiveFailures: 0, restartTimer: undefined, helloAt: undefined, lastHeardAt: 0, unansweredPings: 0, resumeState: 'starting', killedUnresponsive: false });
+      this.run.push({ worker: undefined, servingSince: undefined, consecutiveFailures: 0, restartTimer: undefined, saidHello: false, lastHeardAt: 0, unansweredPings: 0, resumeState: 'starting', killedUnresponsive: false });
     }
   }
 
@@ -272,7 +272,7 @@ export class WorkerCluster {
     if (r === undefined) return;
     r.restartTimer = undefined;
     r.servingSince = undefined;
-    r.helloAt = undefined;
+    r.saidHello = false;
     r.killedUnresponsive = false;
     r.lastHeardAt = monotonicMs();
     r.unansweredPings = 0;
@@ -306,7 +306,7 @@ export class WorkerCluster {
     for (const slot of this.slots) {
       const r = this.run[slot.index];
       const worker = r?.worker;
-      if (r === undefined || worker === undefined || r.helloAt === undefined) continue;
+      if (r === undefined || worker === undefined || !r.saidHello) continue;
       if (stalled) {
         r.lastHeardAt = now;
         r.unansweredPings = 0;
@@ -355,7 +355,7 @@ export class WorkerCluster {
     const { slot, r } = found;
     switch (m.type) {
       case 'tsp:hello':
-        r.helloAt = monotonicMs();
+        r.saidHello = true;
         if (this.state === 'shutting-down') this.send(worker, { type: 'tsp:shutdown' });
         else this.send(worker, { type: 'tsp:config', index: slot.index, config: this.opts.config });
         break;
